@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# The emulated AWS (LocalStack 4.14.0): in Docker when a Docker engine answers, otherwise in host mode
+# (LocalStack's runtime in-process from the project virtualenv, with the localstack-hostmode plugin
+# for Lambda and DynamoDB). Usage: scripts/emulator.sh venv|up|down|status|logs
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+readonly ROOT=$PWD
+readonly VENV=$ROOT/.venv
+readonly STATE_DIR=$ROOT/.localstack
+readonly PID_FILE=$STATE_DIR/emulator.pid
+readonly MODE_FILE=$STATE_DIR/emulator.mode
+readonly LOG_FILE=$STATE_DIR/emulator.log
+readonly RUNTIME_DIR=$STATE_DIR/lambda-runtime
+readonly FILESYSTEM_ROOT=$STATE_DIR/filesystem
+readonly PORT=4566
+readonly ENDPOINT=http://localhost:$PORT
+readonly SERVICES=s3,lambda,dynamodb,sns,sqs,iam,sts,logs,cloudformation,apigateway,stepfunctions,ssm
+STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-180}
+EMULATOR=${EMULATOR:-auto}
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# --- Python 3.13 and the virtualenv -------------------------------------------------------------
+
+is_python313() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; }
+
+find_python313() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.13 \
+    "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3.13 \
+    /usr/local/bin/python3.13 /opt/homebrew/bin/python3.13 /usr/bin/python3.13; do
+    [[ -n $candidate ]] && is_python313 "$candidate" && { command -v "$candidate"; return 0; }
+  done
+  return 1
+}
+
+stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+ensure_venv() {
+  if [[ ! -x $VENV/bin/python ]] || ! is_python313 "$VENV/bin/python"; then
+    local python
+    python=$(find_python313) || die "Python 3.13 is required (LocalStack 4.14.0 runs on 3.13 only) and was not found.
+  Install it, e.g. 'pyenv install 3.13', 'uv python install 3.13', 'apt install python3.13' or
+  'brew install python@3.13', or point to it: make up PYTHON=/path/to/python3.13"
+    say "Creating the virtualenv .venv with $python"
+    rm -rf "$VENV"
+    "$python" -m venv "$VENV"
+  fi
+  local stamp
+  stamp=$(stamp_of requirements/constraints.txt requirements/dev.in emulator/pyproject.toml)
+  if [[ $(cat "$VENV/.installed" 2>/dev/null) != "$stamp" ]]; then
+    say "Installing pinned dependencies into .venv (requirements/constraints.txt)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+      -c requirements/constraints.txt -r requirements/dev.in -e ./emulator
+    echo "$stamp" >"$VENV/.installed"
+  fi
+}
+
+# The Lambda Python runtime that host-mode functions get instead of the virtualenv (see README).
+ensure_lambda_runtime() {
+  local stamp
+  stamp=$(stamp_of requirements/lambda-runtime.txt)
+  if [[ $(cat "$RUNTIME_DIR/.installed" 2>/dev/null) != "$stamp" ]]; then
+    say "Installing the Lambda Python runtime into ${RUNTIME_DIR#"$ROOT"/} (requirements/lambda-runtime.txt)"
+    rm -rf "$RUNTIME_DIR"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+      --only-binary=:all: --target "$RUNTIME_DIR" -r requirements/lambda-runtime.txt
+    echo "$stamp" >"$RUNTIME_DIR/.installed"
+  fi
+}
+
+# --- Docker -------------------------------------------------------------------------------------
+
+docker_answers() { command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; }
+
+compose() {
+  if docker compose version >/dev/null 2>&1; then
+    docker compose "$@"
+  else
+    docker-compose "$@"
+  fi
+}
+
+# --- Process state ------------------------------------------------------------------------------
+
+recorded_mode() { cat "$MODE_FILE" 2>/dev/null || true; }
+
+host_pid() {
+  local pid
+  pid=$(cat "$PID_FILE" 2>/dev/null) || return 1
+  # The pid must still be our LocalStack, not a recycled number.
+  [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "localstack.runtime.main" && echo "$pid"
+}
+
+is_running() {
+  case $(recorded_mode) in
+    host) host_pid >/dev/null ;;
+    docker) [[ -n $(compose ps --status running --quiet localstack 2>/dev/null) ]] ;;
+    *) return 1 ;;
+  esac
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+
+describe_port_owner() {
+  if command -v ss >/dev/null 2>&1; then
+    ss -ltnpH "sport = :$PORT" 2>/dev/null | sed 's/^/  /'
+  fi
+}
+
+choose_mode() {
+  case $EMULATOR in
+    docker | host) echo "$EMULATOR" ;;
+    auto) if docker_answers; then echo docker; else echo host; fi ;;
+    *) die "EMULATOR must be docker, host or auto (got '$EMULATOR')" ;;
+  esac
+}
+
+# --- Commands -----------------------------------------------------------------------------------
+
+start_host() {
+  ensure_lambda_runtime
+  # LocalStack reads init hooks from $FILESYSTEM_ROOT/etc/localstack/init/ready.d in host mode:
+  # point it at init/, the same files docker-compose mounts into the container.
+  mkdir -p "$FILESYSTEM_ROOT/etc/localstack/init"
+  ln -sfn "$ROOT/init" "$FILESYSTEM_ROOT/etc/localstack/init/ready.d"
+  : >"$LOG_FILE"
+  say "Starting LocalStack 4.14.0 in host mode (no Docker); log: ${LOG_FILE#"$ROOT"/}"
+  env \
+    PATH="$VENV/bin:$PATH" \
+    GATEWAY_LISTEN="127.0.0.1:$PORT" \
+    LOCALSTACK_HOST="localhost:$PORT" \
+    FILESYSTEM_ROOT="$FILESYSTEM_ROOT" \
+    SERVICES="$SERVICES" \
+    DNS_ADDRESS=0 \
+    SKIP_SSL_CERT_DOWNLOAD=1 \
+    DISABLE_EVENTS=1 \
+    SQS_ENDPOINT_STRATEGY=path \
+    LAMBDA_RUNTIME_EXECUTOR=host-process \
+    PROVIDER_OVERRIDE_DYNAMODB=moto \
+    HOSTMODE_LAMBDA_RUNTIME_DIR="$RUNTIME_DIR" \
+    setsid "$VENV/bin/python" -m localstack.runtime.main >>"$LOG_FILE" 2>&1 </dev/null &
+  echo $! >"$PID_FILE"
+  echo host >"$MODE_FILE"
+}
+
+start_docker() {
+  say "Starting LocalStack in Docker (${LOCALSTACK_IMAGE:-localstack/localstack:4.14.0})"
+  echo docker >"$MODE_FILE"
+  compose up --detach --wait --wait-timeout "$STARTUP_TIMEOUT"
+}
+
+wait_until_ready() {
+  local pid_arg=()
+  [[ $(recorded_mode) == host ]] && pid_arg=(--pid "$(cat "$PID_FILE")")
+  "$VENV/bin/python" scripts/emulator_ready.py --endpoint "$ENDPOINT" --timeout "$STARTUP_TIMEOUT" \
+    --log "$LOG_FILE" "${pid_arg[@]}"
+}
+
+cmd_up() {
+  mkdir -p "$STATE_DIR"
+  ensure_venv
+  if is_running; then
+    say "The emulator is already running ($(recorded_mode) mode) at $ENDPOINT"
+    return 0
+  fi
+  if port_in_use; then
+    die "port $PORT is taken by another process, so LocalStack cannot listen on it.
+$(describe_port_owner)
+  Stop that process (another LocalStack? 'docker ps' / 'localstack stop') and run 'make up' again."
+  fi
+  local mode
+  mode=$(choose_mode)
+  "start_$mode"
+  if ! wait_until_ready; then
+    if [[ $mode == docker ]]; then compose logs --tail 50 localstack >&2 || true; fi
+    cmd_down >&2
+    die "the emulator did not become ready; see above (full log: make logs)"
+  fi
+  say "Emulator ready ($mode mode): AWS_ENDPOINT_URL=$ENDPOINT (region us-east-1, credentials test/test)"
+}
+
+cmd_down() {
+  case $(recorded_mode) in
+    host)
+      local pid
+      if pid=$(host_pid); then
+        say "Stopping LocalStack (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
+          say "LocalStack did not stop within 30 s; killing its process group"
+          kill -KILL -- "-$pid" 2>/dev/null || true
+        fi
+      else
+        say "The emulator is not running"
+      fi
+      ;;
+    docker) compose down --volumes ;;
+    *) say "The emulator is not running" ;;
+  esac
+  rm -f "$PID_FILE" "$MODE_FILE"
+}
+
+cmd_status() {
+  if ! is_running; then
+    say "The emulator is not running (start it with: make up)"
+    return 3
+  fi
+  local detail=""
+  [[ $(recorded_mode) == host ]] && detail=", pid $(host_pid)"
+  say "The emulator is running in $(recorded_mode) mode$detail at $ENDPOINT"
+  "$VENV/bin/python" scripts/emulator_ready.py --endpoint "$ENDPOINT" --status
+}
+
+cmd_logs() {
+  case $(recorded_mode) in
+    docker) compose logs --tail 200 localstack ;;
+    *)
+      if [[ -f $LOG_FILE ]]; then
+        tail -n 200 "$LOG_FILE"
+      else
+        say "No emulator log yet (start it with: make up)"
+      fi
+      ;;
+  esac
+}
+
+case ${1:-} in
+  venv) ensure_venv ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  logs) cmd_logs ;;
+  *) die "usage: $0 venv|up|down|status|logs" ;;
+esac

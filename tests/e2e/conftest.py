@@ -1,0 +1,74 @@
+"""Fixtures for tests against the running emulator.
+
+The emulator is started once per test session when it is not already running (and stopped again
+at the end), so `make test` works on its own as well as after `make up`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EMULATOR_SCRIPT = REPO_ROOT / "scripts" / "emulator.sh"
+MODE_FILE = REPO_ROOT / ".localstack" / "emulator.mode"
+ENDPOINT = "http://localhost:4566"
+REGION = "us-east-1"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(item.fspath).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.e2e)
+
+
+def emulator_answers() -> bool:
+    try:
+        with urllib.request.urlopen(f"{ENDPOINT}/_localstack/init/ready", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[str]:
+    """The emulator's endpoint URL."""
+    started_here = not emulator_answers()
+    if started_here:
+        subprocess.run([str(EMULATOR_SCRIPT), "up"], check=True)
+    yield ENDPOINT
+    if started_here:
+        subprocess.run([str(EMULATOR_SCRIPT), "down"], check=True)
+
+
+@pytest.fixture(scope="session")
+def emulator_mode(emulator: str) -> str:
+    """'host' or 'docker' as recorded by `make up`; 'docker' when it was started some other way."""
+    return MODE_FILE.read_text().strip() if MODE_FILE.exists() else "docker"
+
+
+@pytest.fixture(scope="session")
+def aws(emulator: str):
+    """A factory of boto3 clients bound to the emulator."""
+    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+    config = Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=120)
+
+    def client(service: str):
+        return session.client(service, endpoint_url=emulator, config=config)
+
+    return client
+
+
+@pytest.fixture
+def unique_name(request: pytest.FixtureRequest) -> str:
+    """A name no other test (or earlier run) uses: test name plus a random suffix."""
+    base = request.node.name.split("[")[0].removeprefix("test_").replace("_", "-")[:30]
+    return f"{base}-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,135 @@
+"""DynamoDB in the emulator (host mode: LocalStack's bundled moto, no DynamoDB Local download)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import boto3
+import pytest
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+
+@pytest.fixture
+def table(unique_name: str, emulator: str) -> Iterator:
+    dynamodb = boto3.resource(
+        "dynamodb",
+        endpoint_url=emulator,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    table = dynamodb.create_table(
+        TableName=unique_name,
+        KeySchema=[
+            {"AttributeName": "Album", "KeyType": "HASH"},
+            {"AttributeName": "ImageID", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "Album", "AttributeType": "S"},
+            {"AttributeName": "ImageID", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table.wait_until_exists()
+    yield table
+    table.delete()
+
+
+def test_table_is_created_active_and_listed(aws, table):
+    description = aws("dynamodb").describe_table(TableName=table.name)["Table"]
+    assert description["TableStatus"] == "ACTIVE"
+    assert description["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table.name in aws("dynamodb").list_tables()["TableNames"]
+
+
+def test_put_and_get_keep_types(table):
+    item = {
+        "Album": "holiday",
+        "ImageID": "img-1",
+        "Width": 4000,
+        "Ratio": Decimal("1.5"),
+        "Tags": {"beach", "sun"},
+        "Exif": {"Orientation": 6, "Camera": "X100"},
+        "Processed": True,
+    }
+    table.put_item(Item=item)
+    stored = table.get_item(Key={"Album": "holiday", "ImageID": "img-1"}, ConsistentRead=True)["Item"]
+    assert stored == item
+    assert isinstance(stored["Width"], Decimal)  # numbers stay numbers
+
+
+def test_conditional_put_refuses_a_second_write(table):
+    table.put_item(
+        Item={"Album": "a", "ImageID": "1", "Status": "NEW"}, ConditionExpression=Attr("ImageID").not_exists()
+    )
+    with pytest.raises(ClientError) as raised:
+        table.put_item(
+            Item={"Album": "a", "ImageID": "1", "Status": "DUPLICATE"},
+            ConditionExpression=Attr("ImageID").not_exists(),
+        )
+    assert raised.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert table.get_item(Key={"Album": "a", "ImageID": "1"})["Item"]["Status"] == "NEW"
+
+
+def test_update_with_condition_and_counters(table):
+    key = {"Album": "a", "ImageID": "2"}
+    table.put_item(Item={**key, "Status": "PENDING", "Attempts": 0})
+    updated = table.update_item(
+        Key=key,
+        UpdateExpression="SET #s = :done ADD Attempts :one",
+        ConditionExpression="#s = :pending",
+        ExpressionAttributeNames={"#s": "Status"},
+        ExpressionAttributeValues={":done": "PROCESSED", ":pending": "PENDING", ":one": 1},
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
+    assert updated == {**key, "Status": "PROCESSED", "Attempts": 1}
+
+    with pytest.raises(ClientError) as raised:
+        table.update_item(
+            Key=key,
+            UpdateExpression="SET #s = :done",
+            ConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "Status"},
+            ExpressionAttributeValues={":done": "PROCESSED", ":pending": "PENDING"},
+        )
+    assert raised.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def test_query_by_partition_and_sort_key_prefix(table):
+    with table.batch_writer() as batch:
+        for album, image in [
+            ("trip", "2026-01-a"),
+            ("trip", "2026-02-b"),
+            ("trip", "2025-12-c"),
+            ("home", "2026-01-d"),
+        ]:
+            batch.put_item(Item={"Album": album, "ImageID": image})
+    found = table.query(
+        KeyConditionExpression=Key("Album").eq("trip") & Key("ImageID").begins_with("2026-"),
+        ScanIndexForward=False,
+    )["Items"]
+    assert [item["ImageID"] for item in found] == ["2026-02-b", "2026-01-a"]
+
+
+def test_scan_paginates_through_every_item(table):
+    with table.batch_writer() as batch:
+        for number in range(37):
+            batch.put_item(
+                Item={"Album": f"album-{number % 5}", "ImageID": f"img-{number:02}", "Size": number}
+            )
+
+    seen, pages, start_key = [], 0, None
+    while True:
+        page = table.scan(Limit=10, **({"ExclusiveStartKey": start_key} if start_key else {}))
+        pages += 1
+        seen.extend(item["ImageID"] for item in page["Items"])
+        start_key = page.get("LastEvaluatedKey")
+        if not start_key:
+            break
+    assert pages >= 4
+    assert sorted(seen) == [f"img-{number:02}" for number in range(37)]
+
+    filtered = table.scan(FilterExpression=Attr("Size").gte(30))["Items"]
+    assert sorted(int(item["Size"]) for item in filtered) == list(range(30, 37))
