@@ -1,26 +1,42 @@
 .DEFAULT_GOAL := help
 SHELL := bash
-.SHELLFLAGS := -eu -o pipefail -c
 
 VENV := .venv
 PY := $(VENV)/bin/python
 EMULATOR_SCRIPT := scripts/emulator.sh
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k dynamodb -x"
 PYTEST_ARGS ?=
+LAMBDA_SOURCES := lambda/requirements.txt $(shell find lambda -name '*.py' -not -path '*/__pycache__/*')
+# Commands on this machine that talk to the emulator.
+EMULATOR_AWS := AWS_ENDPOINT_URL=http://localhost:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+	AWS_DEFAULT_REGION=us-east-1
 
-export EMULATOR PYTHON
+export EMULATOR PYTHON STACK_NAME THUMBNAIL_MAX_SIZE
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: venv
 venv: ## Create .venv with Python 3.13 and the pinned dependencies
 	@$(EMULATOR_SCRIPT) venv
 
+.PHONY: build
+build: build/.packages ## Build the function's zip for x86_64 and arm64 (Pillow for Lambda's platform)
+
+build/.packages: $(LAMBDA_SOURCES) scripts/build_function.py | venv
+	@$(PY) scripts/build_function.py
+	@touch $@
+
 .PHONY: up
-up: ## Start the emulator (Docker if it answers, else host mode; EMULATOR=docker|host forces one)
+up: venv build ## Start the emulator and provision the pipeline (Docker if it answers, else host mode)
 	@$(EMULATOR_SCRIPT) up
+	@$(EMULATOR_AWS) $(PY) scripts/deploy_stack.py outputs
+
+.PHONY: deploy
+deploy: venv build ## Push template and code changes into the running emulator (no restart)
+	@$(EMULATOR_AWS) $(PY) scripts/deploy_stack.py deploy
+	@$(EMULATOR_AWS) $(PY) scripts/deploy_stack.py outputs
 
 .PHONY: down
 down: ## Stop exactly what `make up` started
@@ -31,7 +47,11 @@ status: ## Is the emulator running, in which mode, which services
 	@$(EMULATOR_SCRIPT) status
 
 .PHONY: logs
-logs: ## The emulator's log (last 200 lines)
+logs: venv ## The function's CloudWatch logs (last 100 events)
+	@$(EMULATOR_AWS) $(PY) scripts/function_logs.py
+
+.PHONY: emulator-logs
+emulator-logs: ## The emulator's own log (last 200 lines)
 	@$(EMULATOR_SCRIPT) logs
 
 .PHONY: test
@@ -47,11 +67,12 @@ e2e: venv ## Run the e2e tests against the emulator
 	@$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: venv ## ruff, shellcheck, and the compose file against the Compose specification
+lint: venv ## ruff, shellcheck, compose file against the Compose spec, cfn-lint on template.yaml
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/shellcheck .ci/run $$(find scripts init -name '*.sh')
 	@$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	@$(VENV)/bin/cfn-lint template.yaml
 
 .PHONY: lock
 lock: venv ## Re-resolve requirements/dev.in and rewrite requirements/constraints.txt
@@ -59,5 +80,9 @@ lock: venv ## Re-resolve requirements/dev.in and rewrite requirements/constraint
 
 .PHONY: clean
 clean: down ## Stop the emulator and remove .venv, .localstack and caches
-	rm -rf $(VENV) .localstack .pytest_cache .ruff_cache
+	rm -rf $(VENV) .localstack build .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+.PHONY: bench
+bench: venv ## Benchmarks: thumbnail vs its floor, upload->row latency, burst throughput (needs make up)
+	@$(EMULATOR_AWS) $(PY) bench/benchmark.py

@@ -124,6 +124,8 @@ start_host() {
   ensure_lambda_runtime
   # LocalStack reads init hooks from $FILESYSTEM_ROOT/etc/localstack/init/ready.d in host mode:
   # point it at init/, the same files docker-compose mounts into the container.
+  # OVERRIDE_IN_DOCKER=0: even when this machine is itself a container, LocalStack runs as a host
+  # process here and must keep its files under FILESYSTEM_ROOT, not in /etc/localstack or /tmp.
   mkdir -p "$FILESYSTEM_ROOT/etc/localstack/init"
   ln -sfn "$ROOT/init" "$FILESYSTEM_ROOT/etc/localstack/init/ready.d"
   : >"$LOG_FILE"
@@ -133,6 +135,7 @@ start_host() {
     GATEWAY_LISTEN="127.0.0.1:$PORT" \
     LOCALSTACK_HOST="localhost:$PORT" \
     FILESYSTEM_ROOT="$FILESYSTEM_ROOT" \
+    OVERRIDE_IN_DOCKER=0 \
     SERVICES="$SERVICES" \
     DNS_ADDRESS=0 \
     SKIP_SSL_CERT_DOWNLOAD=1 \
@@ -141,6 +144,8 @@ start_host() {
     LAMBDA_RUNTIME_EXECUTOR=host-process \
     PROVIDER_OVERRIDE_DYNAMODB=moto \
     HOSTMODE_LAMBDA_RUNTIME_DIR="$RUNTIME_DIR" \
+    PIPELINE_ROOT="$ROOT" \
+    PIPELINE_PYTHON="$VENV/bin/python" \
     setsid "$VENV/bin/python" -m localstack.runtime.main >>"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   echo host >"$MODE_FILE"

@@ -43,7 +43,9 @@ def process_alive(pid: int) -> bool:
 def log_tail(log: Path | None, lines: int = 40) -> str:
     if log is None or not log.exists():
         return ""
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    # Our own readiness polls would crowd out the lines that explain the failure.
+    relevant = [line for line in log.read_text(errors="replace").splitlines() if "/_localstack/" not in line]
+    return "\n".join(relevant[-lines:])
 
 
 def wait_until_ready(endpoint: str, timeout: float, pid: int | None, log: Path | None) -> int:

@@ -1,11 +1,14 @@
-"""Fixtures for tests against the running emulator.
+"""Fixtures for tests against the running emulator (or real AWS for the pipeline tests).
 
 The emulator is started once per test session when it is not already running (and stopped again
 at the end), so `make test` works on its own as well as after `make up`.
+E2E_TARGET=aws runs tests/e2e/pipeline against a stack deployed to AWS with your usual credentials
+(STACK_NAME, AWS_REGION); tests/e2e/emulator only make sense against the emulator.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import urllib.error
 import urllib.request
@@ -22,6 +25,7 @@ EMULATOR_SCRIPT = REPO_ROOT / "scripts" / "emulator.sh"
 MODE_FILE = REPO_ROOT / ".localstack" / "emulator.mode"
 ENDPOINT = "http://localhost:4566"
 REGION = "us-east-1"
+TARGET_AWS = os.environ.get("E2E_TARGET") == "aws"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -40,10 +44,12 @@ def emulator_answers() -> bool:
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[str]:
-    """The emulator's endpoint URL."""
+    """The emulator's endpoint URL; `make up` (build, start, provision) when it is not running."""
+    if TARGET_AWS:
+        pytest.skip("needs the emulator; E2E_TARGET=aws")
     started_here = not emulator_answers()
     if started_here:
-        subprocess.run([str(EMULATOR_SCRIPT), "up"], check=True)
+        subprocess.run(["make", "--no-print-directory", "-C", str(REPO_ROOT), "up"], check=True)
     yield ENDPOINT
     if started_here:
         subprocess.run([str(EMULATOR_SCRIPT), "down"], check=True)
@@ -56,13 +62,17 @@ def emulator_mode(emulator: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def aws(emulator: str):
-    """A factory of boto3 clients bound to the emulator."""
-    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+def aws(request: pytest.FixtureRequest):
+    """A factory of boto3 clients bound to the emulator (or to AWS with E2E_TARGET=aws)."""
     config = Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=120)
+    if TARGET_AWS:
+        session, endpoint = boto3.Session(), None
+    else:
+        endpoint = request.getfixturevalue("emulator")
+        session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
 
     def client(service: str):
-        return session.client(service, endpoint_url=emulator, config=config)
+        return session.client(service, endpoint_url=endpoint, config=config)
 
     return client
 

@@ -87,3 +87,8 @@ def invoke(aws) -> Callable[..., tuple[dict, object]]:
         return response, payload
 
     return call
+
+
+@pytest.fixture(autouse=True)
+def _needs_the_emulator(emulator: str) -> None:
+    """These tests are about the emulator itself, never about a real AWS account."""

@@ -4,34 +4,13 @@ from __future__ import annotations
 
 import json
 
+from tests.e2e.messaging import subscribe_new_queue
+
 
 def test_sns_message_is_delivered_to_a_subscribed_queue(aws, unique_name: str):
     sns, sqs = aws("sns"), aws("sqs")
     topic_arn = sns.create_topic(Name=unique_name)["TopicArn"]
-    queue_url = sqs.create_queue(QueueName=unique_name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sqs.set_queue_attributes(
-        QueueUrl=queue_url,
-        Attributes={
-            "Policy": json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "sns.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": queue_arn,
-                            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-                        }
-                    ],
-                }
-            )
-        },
-    )
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    queue_url, _ = subscribe_new_queue(sqs, sns, topic_arn, unique_name)
 
     message = {"ImageID": "abc", "Status": "PROCESSED"}
     sns.publish(

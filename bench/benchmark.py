@@ -1,0 +1,194 @@
+"""Benchmarks: the thumbnail path against its floor, and the pipeline end to end.
+
+    make bench            (the emulator must be up: make up)
+
+1. Thumbnail time per image, one core, for 1, 12 and 24 MP photo-like JPEGs (q90, 4:2:0):
+   the pipeline's make_thumbnail, next to the floor (decoding the same JPEG at Pillow's smallest
+   DCT scale with draft mode) and a naive baseline (Image.open(...).resize((300, 300))).
+2. Upload -> row latency on a warm function, p50/p95, one upload at a time.
+3. Throughput for a burst of 100 parallel uploads: seconds until every row exists.
+Figures are printed as ratios against a baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "lambda"))
+
+import boto3  # noqa: E402
+from image_pipeline.imaging import make_thumbnail  # noqa: E402
+from image_pipeline.records import image_id  # noqa: E402
+from PIL import Image  # noqa: E402
+
+SIZES = {"1 MP": (1152, 864), "12 MP": (4000, 3000), "24 MP": (6000, 4000)}
+STACK_NAME = os.environ.get("STACK_NAME") or "image-pipeline"
+
+
+def photo_like_jpeg(width: int, height: int) -> bytes:
+    """Gradients plus sensor-like noise: entropy close to a real photo, so decoding costs as much."""
+    gradient = Image.linear_gradient("L").resize((width, height))
+    noise = Image.effect_noise((width, height), 12)
+    image = Image.merge("RGB", (gradient, noise, gradient.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, subsampling="4:2:0")
+    return buffer.getvalue()
+
+
+def floor(data: bytes) -> None:
+    image = Image.open(io.BytesIO(data))
+    image.draft("RGB", (image.width // 8, image.height // 8))
+    image.load()
+
+
+def naive(data: bytes) -> None:
+    image = Image.open(io.BytesIO(data)).resize((300, 300))
+    image.save(io.BytesIO(), "JPEG")
+
+
+def pipeline(data: bytes) -> None:
+    make_thumbnail(data)
+
+
+def median_ms(function, data: bytes, repeat: int) -> float:
+    function(data)  # warm-up: plugin registration, allocator
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function(data)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def bench_thumbnails(repeat: int) -> None:
+    print("Thumbnail time per image (median ms, one core)")
+    print(
+        f"  {'size':6} {'floor (draft)':>14} {'pipeline':>10} {'vs floor':>9}"
+        f" {'naive resize':>13} {'vs pipeline':>12}"
+    )
+    for label, (width, height) in SIZES.items():
+        data = photo_like_jpeg(width, height)
+        floor_ms = median_ms(floor, data, repeat)
+        pipeline_ms = median_ms(pipeline, data, repeat)
+        naive_ms = median_ms(naive, data, max(3, repeat // 3))
+        print(
+            f"  {label:6} {floor_ms:14.1f} {pipeline_ms:10.1f} {pipeline_ms / floor_ms:8.2f}x"
+            f" {naive_ms:13.1f} {naive_ms / pipeline_ms:11.1f}x"
+        )
+
+
+class Pipeline:
+    def __init__(self) -> None:
+        session = boto3.Session(
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+            region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        )
+        endpoint = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
+        self.s3 = session.client("s3", endpoint_url=endpoint)
+        self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+        stack = session.client("cloudformation", endpoint_url=endpoint).describe_stacks(StackName=STACK_NAME)
+        outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Stacks"][0]["Outputs"]}
+        self.uploads, self.table = outputs["UploadsBucketName"], outputs["ImageMetadataTableName"]
+        self.prefix = f"bench/{uuid.uuid4().hex[:8]}/"
+        self.keys: list[str] = []
+
+    def upload(self, name: str, data: bytes) -> str:
+        key = self.prefix + name
+        self.s3.put_object(Bucket=self.uploads, Key=key, Body=data, ContentType="image/jpeg")
+        self.keys.append(key)
+        return key
+
+    def wait_for_row(self, key: str, timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            item = self.dynamodb.get_item(
+                TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}, ConsistentRead=True
+            ).get("Item")
+            if item:
+                return item
+            time.sleep(0.005)
+        raise TimeoutError(f"no row for {key} within {timeout} s")
+
+    def clean_up(self) -> None:
+        for key in self.keys:
+            item = self.dynamodb.get_item(
+                TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}
+            )
+            if row := item.get("Item"):
+                self.s3.delete_object(Bucket=row["ThumbnailBucket"]["S"], Key=row["ThumbnailKey"]["S"])
+                self.dynamodb.delete_item(
+                    TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}
+                )
+            self.s3.delete_object(Bucket=self.uploads, Key=key)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def bench_latency(pipeline_: Pipeline, count: int) -> None:
+    data = photo_like_jpeg(*SIZES["1 MP"])
+    pipeline_.wait_for_row(pipeline_.upload("warm-up.jpg", data))  # a warm function from here on
+    latencies = []
+    for number in range(count):
+        started = time.perf_counter()
+        pipeline_.wait_for_row(pipeline_.upload(f"latency-{number}.jpg", data))
+        latencies.append((time.perf_counter() - started) * 1000)
+    print(f"Upload -> row latency, warm function, 1 MP JPEG, {count} sequential uploads")
+    print(
+        f"  p50 {statistics.median(latencies):.0f} ms   p95 {percentile(latencies, 0.95):.0f} ms"
+        f"   min {min(latencies):.0f} ms   max {max(latencies):.0f} ms"
+    )
+
+
+def bench_burst(pipeline_: Pipeline, count: int) -> None:
+    data = photo_like_jpeg(*SIZES["1 MP"])
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        keys = list(pool.map(lambda number: pipeline_.upload(f"burst-{number}.jpg", data), range(count)))
+    uploaded = time.perf_counter() - started
+    for key in keys:
+        pipeline_.wait_for_row(key)
+    elapsed = time.perf_counter() - started
+    print(f"Burst of {count} parallel uploads (1 MP JPEG)")
+    print(
+        f"  all uploaded after {uploaded:.1f} s, all rows after {elapsed:.1f} s:"
+        f" {count / elapsed:.1f} images/s"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=15, help="timed runs per thumbnail measurement")
+    parser.add_argument("--latency-uploads", type=int, default=40)
+    parser.add_argument("--burst", type=int, default=100)
+    parser.add_argument("--thumbnails-only", action="store_true", help="skip the end-to-end figures")
+    args = parser.parse_args()
+
+    bench_thumbnails(args.repeat)
+    if args.thumbnails_only:
+        return 0
+    pipeline_ = Pipeline()
+    try:
+        bench_latency(pipeline_, args.latency_uploads)
+        bench_burst(pipeline_, args.burst)
+    finally:
+        pipeline_.clean_up()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Thin wrappers around AWS clients that speak the pipeline's types and exceptions."""

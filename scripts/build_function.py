@@ -1,0 +1,102 @@
+"""Build the function's deployment package: build/image-processor-<arch>.zip.
+
+Dependencies (lambda/requirements.txt, Pillow among them) are installed as wheels for the
+function's platform: CPython 3.13 on Linux x86_64 or arm64 (Amazon Linux 2023, glibc 2.34), not
+for the machine that builds. The zip is reproducible: the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_DIR = ROOT / "lambda"
+BUILD_DIR = ROOT / "build"
+PYTHON_VERSION = "3.13"
+ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda's name -> wheel platform suffix
+FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can store
+
+
+def package_name(architecture: str) -> str:
+    return f"image-processor-{architecture}.zip"
+
+
+def install_dependencies(target: Path, architecture: str) -> None:
+    machine = ARCHITECTURES[architecture]
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--target", str(target),
+            "--requirement", str(SOURCE_DIR / "requirements.txt"),
+            "--no-deps",  # requirements.txt pins the complete set
+            "--no-compile",  # .pyc files embed timestamps; Lambda compiles on import
+            "--only-binary=:all:",
+            "--implementation", "cp",
+            "--python-version", PYTHON_VERSION,
+            "--platform", f"manylinux_2_28_{machine}",
+            "--platform", f"manylinux2014_{machine}",
+        ],
+        check=True,
+    )  # fmt: skip
+    shutil.rmtree(target / "bin", ignore_errors=True)
+
+
+def copy_sources(target: Path) -> None:
+    shutil.copytree(
+        SOURCE_DIR / "image_pipeline",
+        target / "image_pipeline",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+
+
+def zip_directory(directory: Path, destination: Path) -> None:
+    """Zip a directory with sorted entries, fixed timestamps and normalised permissions."""
+    files = sorted(path for path in directory.rglob("*") if path.is_file())
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in files:
+            info = zipfile.ZipInfo(path.relative_to(directory).as_posix(), date_time=FIXED_TIMESTAMP)
+            executable = path.stat().st_mode & stat.S_IXUSR
+            info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+
+
+def build(architecture: str) -> Path:
+    staging = BUILD_DIR / f"image-processor-{architecture}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    install_dependencies(staging, architecture)
+    copy_sources(staging)
+    destination = BUILD_DIR / package_name(architecture)
+    zip_directory(staging, destination)
+    digest = hashlib.sha256(destination.read_bytes()).hexdigest()
+    size_mb = destination.stat().st_size / 1e6
+    print(f"built {destination.relative_to(ROOT)} ({size_mb:.1f} MB, sha256 {digest[:16]})")
+    return destination
+
+
+def host_architecture() -> str:
+    return "arm64" if os.uname().machine in ("arm64", "aarch64") else "x86_64"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("architectures", nargs="*", help="x86_64 and/or arm64 (default: both)")
+    architectures = parser.parse_args().architectures or list(ARCHITECTURES)
+    if unknown := set(architectures) - set(ARCHITECTURES):
+        parser.error(f"unknown architecture(s): {', '.join(sorted(unknown))}")
+    for architecture in architectures:
+        build(architecture)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

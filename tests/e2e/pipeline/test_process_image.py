@@ -1,0 +1,158 @@
+"""Upload -> thumbnail, row, notification, through the deployed stack (names from its Outputs)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from image_pipeline.records import THUMBNAIL_CACHE_CONTROL
+from PIL import Image
+
+from tests import images
+
+BOX = 256
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def fetch_thumbnail(aws, row: dict) -> tuple[Image.Image, dict]:
+    response = aws("s3").get_object(Bucket=row["ThumbnailBucket"], Key=row["ThumbnailKey"])
+    data = response["Body"].read()
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert len(data) == row["ThumbnailSize"]
+    return image, response
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "content_type", "source_format", "thumbnail_format", "source_size"),
+    [
+        ("photo.jpg", lambda: images.jpeg(1600, 1200), "image/jpeg", "JPEG", "JPEG", (1600, 1200)),
+        ("logo.png", lambda: images.png_with_alpha(900, 600), "image/png", "PNG", "PNG", (900, 600)),
+        ("picture.webp", lambda: images.webp(640, 960), "image/webp", "WEBP", "JPEG", (640, 960)),
+        ("anim.gif", lambda: images.animated_gif(500, 300), "image/gif", "GIF", "JPEG", (500, 300)),
+    ],
+)
+def test_upload_produces_thumbnail_row_and_notification(
+    aws,
+    stack,
+    upload,
+    wait_for_row,
+    notifications,
+    name,
+    make,
+    content_type,
+    source_format,
+    thumbnail_format,
+    source_size,
+):
+    uploaded = upload(name, make(), content_type)
+    row = wait_for_row(uploaded.image_id)
+
+    thumbnail, response = fetch_thumbnail(aws, row)
+    assert thumbnail.format == thumbnail_format
+    assert max(thumbnail.size) == BOX and min(thumbnail.size) <= BOX
+    assert thumbnail.size == (row["ThumbnailWidth"], row["ThumbnailHeight"])
+    expected_short_side = min(source_size) * BOX / max(source_size)
+    assert abs(min(thumbnail.size) - expected_short_side) <= 1  # aspect ratio kept within 1 px
+    assert response["ContentType"] == ("image/png" if thumbnail_format == "PNG" else "image/jpeg")
+    assert response["CacheControl"] == THUMBNAIL_CACHE_CONTROL
+
+    head = aws("s3").head_object(Bucket=stack.uploads_bucket, Key=uploaded.key)
+    assert row["ImageID"] == uploaded.image_id
+    assert row["SourceBucket"] == stack.uploads_bucket
+    assert row["SourceKey"] == uploaded.key
+    assert row["SourceSize"] == len(uploaded.data)
+    assert row["SourceFormat"] == source_format
+    assert row["SourceContentType"] == content_type
+    assert row["SourceETag"] == head["ETag"].strip('"')
+    assert (row["Width"], row["Height"]) == source_size
+    assert row["ThumbnailBucket"] == stack.thumbnails_bucket
+    assert row["ThumbnailKey"] == f"thumbnails/{uploaded.key}.{'png' if thumbnail_format == 'PNG' else 'jpg'}"
+    assert row["ThumbnailContentType"] == response["ContentType"]
+    assert row["Status"] == "PROCESSED"
+    assert ISO_UTC.fullmatch(row["CreatedAt"]) and ISO_UTC.fullmatch(row["UpdatedAt"])
+
+    message, attributes = notifications.wait_for(uploaded.image_id)
+    assert message["Status"] == "PROCESSED"
+    for field in ("ImageID", "SourceBucket", "SourceKey", "ThumbnailBucket", "ThumbnailKey"):
+        assert message[field] == row[field]
+    assert attributes["status"]["Value"] == "PROCESSED"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "with spaces/and more spaces.jpg",
+        "ünïcödé/фото/写真 🌅.jpg",
+        "deeply/nested/prefix/of/many/levels/x.jpg",
+        "a+b=c&d.jpg",
+    ],
+)
+def test_awkward_keys_are_processed(aws, upload, wait_for_row, name):
+    uploaded = upload(name, images.jpeg(400, 300))
+    row = wait_for_row(uploaded.image_id)
+    assert row["SourceKey"] == uploaded.key
+    thumbnail, _ = fetch_thumbnail(aws, row)
+    assert thumbnail.size == (256, 192)
+
+
+def test_exif_rotated_photo_comes_out_upright(aws, upload, wait_for_row):
+    # Stored landscape 800x400 with the red half on top, orientation 6: upright it is a 400x800
+    # portrait whose red half is on the right.
+    uploaded = upload("phone-portrait.jpg", images.two_colour_jpeg(800, 400, orientation=6))
+    row = wait_for_row(uploaded.image_id)
+    assert (row["Width"], row["Height"]) == (400, 800)
+    thumbnail, _ = fetch_thumbnail(aws, row)
+    assert thumbnail.size == (128, 256)
+    right, left = thumbnail.convert("RGB").getpixel((100, 128)), thumbnail.convert("RGB").getpixel((28, 128))
+    assert right[0] > 200 and right[2] < 60, right
+    assert left[2] > 200 and left[0] < 60, left
+
+
+def test_twenty_parallel_uploads_are_all_processed(aws, upload, wait_for_row):
+    payloads = {f"burst/{number:02}.jpg": images.jpeg(640 + number, 480) for number in range(20)}
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        uploads = list(pool.map(lambda item: upload(*item), payloads.items()))
+    rows = [wait_for_row(uploaded.image_id) for uploaded in uploads]
+    assert len({row["ImageID"] for row in rows}) == 20
+    for uploaded, row in zip(uploads, rows, strict=True):
+        assert row["Status"] == "PROCESSED"
+        assert row["Width"] == 640 + int(uploaded.key[-6:-4])
+        aws("s3").head_object(Bucket=row["ThumbnailBucket"], Key=row["ThumbnailKey"])
+
+
+def test_24_megapixel_photo_within_memory_and_timeout(aws, stack, upload, wait_for_row):
+    uploaded = upload("huge-24mp.jpg", images.jpeg(6000, 4000, quality=92))
+    row = wait_for_row(uploaded.image_id, timeout=90)
+    assert (row["Width"], row["Height"]) == (6000, 4000)
+    assert (row["ThumbnailWidth"], row["ThumbnailHeight"]) == (256, 171)
+
+    configuration = aws("lambda").get_function_configuration(FunctionName=stack.function_name)
+    report = wait_for_report_line(aws, stack.function_name, uploaded.key)
+    used_mb = int(re.search(r"Max Memory Used: (\d+) MB", report)[1])
+    duration_ms = float(re.search(r"\tDuration: ([\d.]+) ms", report)[1])
+    assert used_mb < configuration["MemorySize"]
+    assert duration_ms < configuration["Timeout"] * 1000
+
+
+def wait_for_report_line(aws, function_name: str, source_key: str, timeout: float = 30) -> str:
+    """The REPORT line of the invocation that processed source_key (found via its structured log)."""
+    logs = aws("logs")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function_name}")
+        messages = [event["message"] for page in pages for event in page["events"]]
+        request_ids = [
+            json.loads(message)["function_request_id"]
+            for message in messages
+            if message.startswith("{") and json.loads(message).get("source_key") == source_key
+        ]
+        reports = [m for m in messages if request_ids and m.startswith(f"REPORT RequestId: {request_ids[0]}")]
+        if reports:
+            return reports[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no REPORT line for the invocation that processed {source_key} within {timeout} s")

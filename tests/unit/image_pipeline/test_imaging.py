@@ -1,0 +1,135 @@
+"""The thumbnail core with real Pillow on images made here."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from image_pipeline.imaging import ImageDecodeError, fit_within, make_thumbnail
+from PIL import Image, ImageOps
+
+from tests import images
+
+
+def decode(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((4000, 3000), (256, 192)),
+        ((3000, 4000), (192, 256)),
+        ((1234, 567), (256, 118)),
+        ((256, 256), (256, 256)),
+    ],
+)
+def test_jpeg_fits_the_box_keeping_the_aspect_ratio(size, expected):
+    thumbnail = make_thumbnail(images.jpeg(*size))
+    assert (thumbnail.width, thumbnail.height) == expected
+    assert (
+        thumbnail.format == "JPEG" and thumbnail.content_type == "image/jpeg" and thumbnail.extension == "jpg"
+    )
+    decoded = decode(thumbnail.data)
+    assert decoded.format == "JPEG" and decoded.size == expected
+    assert abs(decoded.width / decoded.height - size[0] / size[1]) * decoded.height <= 1
+    assert (thumbnail.source.width, thumbnail.source.height) == size
+    assert thumbnail.source.format == "JPEG"
+
+
+def test_small_images_are_never_upscaled():
+    thumbnail = make_thumbnail(images.jpeg(120, 80))
+    assert (thumbnail.width, thumbnail.height) == (120, 80)
+
+
+def test_configurable_box():
+    thumbnail = make_thumbnail(images.jpeg(4000, 3000), max_width=320, max_height=200)
+    assert (thumbnail.width, thumbnail.height) == (267, 200)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_comes_out_upright(orientation):
+    # Stored 400x200 with the red half on top; what is "up" after orientation depends on the tag.
+    thumbnail = make_thumbnail(images.two_colour_jpeg(400, 200, orientation), 256, 256)
+    upright = decode(images.two_colour_jpeg(400, 200, orientation))
+
+    expected = ImageOps.exif_transpose(upright)
+    assert (thumbnail.source.width, thumbnail.source.height) == expected.size
+    assert thumbnail.source.orientation == orientation
+    result = decode(thumbnail.data).convert("RGB")
+    assert result.width / result.height == pytest.approx(expected.width / expected.height, abs=0.02)
+    # Compare where the red is: sample the centre of each quarter of both images.
+    for fx, fy in ((0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
+        got = result.getpixel((int(result.width * fx), int(result.height * fy)))
+        want = expected.getpixel((int(expected.width * fx), int(expected.height * fy)))
+        assert (got[0] > 128) == (want[0] > 128), (orientation, fx, fy, got, want)
+
+
+def test_png_with_alpha_stays_transparent_png():
+    thumbnail = make_thumbnail(images.png_with_alpha(1000, 500))
+    assert (
+        thumbnail.format == "PNG" and thumbnail.content_type == "image/png" and thumbnail.extension == "png"
+    )
+    result = decode(thumbnail.data)
+    assert result.mode == "RGBA" and result.size == (256, 128)
+    assert result.getpixel((200, 64))[3] == 0  # right half transparent
+    assert result.getpixel((50, 64))[3] == 255  # left half opaque
+
+
+def test_palette_png_with_transparency_keeps_it():
+    image = Image.new("P", (300, 300), 0)
+    image.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    image.paste(1, (150, 0, 300, 300))
+    thumbnail = make_thumbnail(images.encode(image, "PNG", transparency=1))
+    result = decode(thumbnail.data)
+    assert thumbnail.format == "PNG"
+    assert result.getpixel((10, 10))[3] == 255 and result.getpixel((250, 10))[3] == 0
+
+
+def test_opaque_webp_becomes_jpeg_and_webp_with_alpha_png():
+    opaque = make_thumbnail(images.webp(800, 600))
+    assert (
+        opaque.source.format == "WEBP"
+        and opaque.format == "JPEG"
+        and (opaque.width, opaque.height) == (256, 192)
+    )
+    transparent = make_thumbnail(images.webp(800, 600, alpha=True))
+    assert transparent.format == "PNG" and decode(transparent.data).getpixel((5, 5))[3] == 0
+
+
+def test_animated_gif_uses_the_first_frame():
+    thumbnail = make_thumbnail(images.animated_gif(300, 200))
+    assert thumbnail.source.format == "GIF" and thumbnail.source.frames == 2
+    red, _green, blue = decode(thumbnail.data).convert("RGB").getpixel((100, 60))
+    assert red > 200 and blue < 50
+
+
+def test_cmyk_jpeg_becomes_rgb():
+    thumbnail = make_thumbnail(images.encode(images.photo(600, 400).convert("CMYK"), "JPEG"))
+    assert decode(thumbnail.data).mode == "RGB" and thumbnail.width == 256
+
+
+def test_sixteen_bit_greyscale_is_scaled_not_clipped():
+    image = Image.linear_gradient("L").resize((512, 512)).point(lambda value: value * 256).convert("I;16")
+    thumbnail = make_thumbnail(images.encode(image, "PNG"))
+    result = decode(thumbnail.data).convert("L")
+    low, high = result.getextrema()
+    assert low < 30 and high > 220, "a 16-bit gradient must stay a gradient"
+
+
+def test_progressive_jpeg():
+    thumbnail = make_thumbnail(images.jpeg(2000, 1500, progressive=True))
+    assert (thumbnail.width, thumbnail.height) == (256, 192)
+
+
+@pytest.mark.parametrize("data", [b"", b"hello, not an image", images.jpeg(800, 600)[:600]])
+def test_not_an_image_raises_decode_error(data):
+    with pytest.raises(ImageDecodeError):
+        make_thumbnail(data)
+
+
+def test_fit_within():
+    assert fit_within(1000, 10, 256, 256) == (256, 3)
+    assert fit_within(1, 5000, 256, 256) == (1, 256)
