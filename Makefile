@@ -4,6 +4,8 @@ SHELL := bash
 VENV := .venv
 PY := $(VENV)/bin/python
 EMULATOR_SCRIPT := scripts/emulator.sh
+# Where make save / make load keep the pipeline's data.
+DIR ?= saved-data
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k dynamodb -x"
 PYTEST_ARGS ?=
 LAMBDA_SOURCES := lambda/requirements.txt $(shell find lambda -name '*.py' -not -path '*/__pycache__/*')
@@ -48,7 +50,19 @@ status: ## Is the emulator running, in which mode, which services
 
 .PHONY: logs
 logs: venv ## The function's CloudWatch logs (last 100 events)
-	@$(EMULATOR_AWS) $(PY) scripts/function_logs.py
+	@$(EMULATOR_AWS) $(PY) -m scripts.function_logs
+
+.PHONY: redrive
+redrive: venv ## Process again the events parked in the dead-letter queue
+	@$(EMULATOR_AWS) $(PY) -m scripts.redrive
+
+.PHONY: save
+save: venv ## Save uploads, thumbnails and rows to DIR (default saved-data/)
+	@$(EMULATOR_AWS) $(PY) -m scripts.pipeline_data save $(DIR)
+
+.PHONY: load
+load: venv ## Load what `make save` wrote back into a running pipeline
+	@$(EMULATOR_AWS) $(PY) -m scripts.pipeline_data load $(DIR)
 
 .PHONY: emulator-logs
 emulator-logs: ## The emulator's own log (last 200 lines)

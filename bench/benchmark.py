@@ -7,6 +7,8 @@
    DCT scale with draft mode) and a naive baseline (Image.open(...).resize((300, 300))).
 2. Upload -> row latency on a warm function, p50/p95, one upload at a time.
 3. Throughput for a burst of 100 parallel uploads: seconds until every row exists.
+4. Load: 300 parallel uploads, one in four invalid: every upload must end as exactly one
+   PROCESSED or FAILED row, with one thumbnail per PROCESSED row; lost uploads are counted.
 Figures are printed as ratios against a baseline measured in the same run.
 """
 
@@ -99,6 +101,7 @@ class Pipeline:
         stack = session.client("cloudformation", endpoint_url=endpoint).describe_stacks(StackName=STACK_NAME)
         outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Stacks"][0]["Outputs"]}
         self.uploads, self.table = outputs["UploadsBucketName"], outputs["ImageMetadataTableName"]
+        self.thumbnails = outputs["ThumbnailsBucketName"]
         self.prefix = f"bench/{uuid.uuid4().hex[:8]}/"
         self.keys: list[str] = []
 
@@ -114,21 +117,20 @@ class Pipeline:
             item = self.dynamodb.get_item(
                 TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}, ConsistentRead=True
             ).get("Item")
-            if item:
+            if item and item["Status"]["S"] in ("PROCESSED", "FAILED"):
                 return item
             time.sleep(0.005)
-        raise TimeoutError(f"no row for {key} within {timeout} s")
+        raise TimeoutError(f"no final row for {key} within {timeout} s")
+
+    def thumbnail_count(self, name_prefix: str) -> int:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.thumbnails, Prefix=f"thumbnails/{self.prefix}{name_prefix}"
+        )
+        return sum(len(page.get("Contents", [])) for page in pages)
 
     def clean_up(self) -> None:
+        """Deleting the uploads is enough: the pipeline removes their rows and thumbnails."""
         for key in self.keys:
-            item = self.dynamodb.get_item(
-                TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}
-            )
-            if row := item.get("Item"):
-                self.s3.delete_object(Bucket=row["ThumbnailBucket"]["S"], Key=row["ThumbnailKey"]["S"])
-                self.dynamodb.delete_item(
-                    TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}
-                )
             self.s3.delete_object(Bucket=self.uploads, Key=key)
 
 
@@ -168,6 +170,39 @@ def bench_burst(pipeline_: Pipeline, count: int) -> None:
     )
 
 
+def bench_mixed_load(pipeline_: Pipeline, count: int) -> None:
+    valid = photo_like_jpeg(*SIZES["1 MP"])
+    invalid = (b"not an image" * 50, valid[:3000], b"")
+
+    def payload(number: int) -> bytes:
+        return invalid[number % 3] if number % 4 == 3 else valid
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        keys = list(
+            pool.map(lambda number: pipeline_.upload(f"load-{number}.jpg", payload(number)), range(count))
+        )
+    statuses: dict[str, int] = {}
+    lost = 0
+    for key in keys:
+        try:
+            status = pipeline_.wait_for_row(key, timeout=60)["Status"]["S"]
+        except TimeoutError:
+            lost += 1
+            continue
+        statuses[status] = statuses.get(status, 0) + 1
+    elapsed = time.perf_counter() - started
+    expected_failed = sum(1 for number in range(count) if number % 4 == 3)
+    thumbnails = pipeline_.thumbnail_count("load-")
+    print(f"Load: {count} parallel uploads, {expected_failed} of them invalid")
+    print(
+        f"  {statuses.get('PROCESSED', 0)} PROCESSED, {statuses.get('FAILED', 0)} FAILED, {lost} lost,"
+        f" {thumbnails} thumbnails; all settled after {elapsed:.1f} s: {count / elapsed:.1f} uploads/s"
+    )
+    if lost or statuses.get("FAILED", 0) != expected_failed or thumbnails != statuses.get("PROCESSED", 0):
+        raise SystemExit("load: the outcome does not add up (see above)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -175,6 +210,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per thumbnail measurement")
     parser.add_argument("--latency-uploads", type=int, default=40)
     parser.add_argument("--burst", type=int, default=100)
+    parser.add_argument("--load", type=int, default=300, help="mixed valid/invalid uploads")
     parser.add_argument("--thumbnails-only", action="store_true", help="skip the end-to-end figures")
     args = parser.parse_args()
 
@@ -185,6 +221,7 @@ def main() -> int:
     try:
         bench_latency(pipeline_, args.latency_uploads)
         bench_burst(pipeline_, args.burst)
+        bench_mixed_load(pipeline_, args.load)
     finally:
         pipeline_.clean_up()
     return 0

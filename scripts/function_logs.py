@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 
 import boto3
 
+from scripts.stack import stack_name, stack_outputs
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stack-name", default=os.environ.get("STACK_NAME") or "image-pipeline")
+    parser.add_argument("--stack-name", default=stack_name())
     parser.add_argument("--limit", type=int, default=100, help="how many of the newest events")
     args = parser.parse_args()
 
-    stack = boto3.client("cloudformation").describe_stacks(StackName=args.stack_name)["Stacks"][0]
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    outputs = stack_outputs(args.stack_name)
     log_group = f"/aws/lambda/{outputs['ImageProcessorFunctionName']}"
     logs = boto3.client("logs")
     events = []

@@ -62,3 +62,34 @@ def animated_gif(width: int, height: int) -> bytes:
     """Two frames: red first, then blue."""
     frames = [Image.new("RGB", (width, height), colour) for colour in ((255, 0, 0), (0, 0, 255))]
     return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A few-KB PNG whose header claims width x height: a decompression bomb if anyone decodes it."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        checksum = struct.pack(">I", zlib.crc32(kind + payload))
+        return struct.pack(">I", len(payload)) + kind + payload + checksum
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    pixels = zlib.compress(b"\x00" * (width + 1) * 8, 9)  # only the first rows; the rest is a promise
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def heic(width: int, height: int) -> bytes:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    return encode(photo(width, height), "HEIF", quality=80)
+
+
+def avif(width: int, height: int) -> bytes:
+    return encode(photo(width, height), "AVIF", quality=70)
+
+
+SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect/></svg>\n'
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+TEXT = b"holiday notes: remember the sunscreen\n" * 20
+BINARY = bytes(range(256)) * 16

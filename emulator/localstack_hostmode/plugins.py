@@ -18,8 +18,6 @@ class HostProcessExecutorPlugin(RuntimeExecutorPlugin):
 @aws_provider(api="dynamodb", name="moto")
 def dynamodb_moto() -> Service:
     """Selected with ``PROVIDER_OVERRIDE_DYNAMODB=moto``."""
-    from localstack.services.moto import MotoFallbackDispatcher
+    from localstack_hostmode.dynamodb import MotoDynamoDBProvider, serialised_moto_dispatcher
 
-    from localstack_hostmode.dynamodb import MotoDynamoDBProvider
-
-    return Service.for_provider(MotoDynamoDBProvider(), dispatch_table_factory=MotoFallbackDispatcher)
+    return Service.for_provider(MotoDynamoDBProvider(), dispatch_table_factory=serialised_moto_dispatcher)

@@ -1,12 +1,43 @@
-"""The pipeline's own exceptions; adapters translate AWS errors into these."""
+"""The pipeline's own exceptions and error codes; adapters translate AWS errors into these."""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable codes in FAILED/RETRYING rows (documented in the README's failure table)."""
+
+    EMPTY_OBJECT = "EMPTY_OBJECT"
+    NOT_AN_IMAGE = "NOT_AN_IMAGE"
+    UNSUPPORTED_FORMAT = "UNSUPPORTED_FORMAT"
+    CORRUPT_IMAGE = "CORRUPT_IMAGE"
+    IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
+    OBJECT_TOO_LARGE = "OBJECT_TOO_LARGE"
+    SERVICE_ERROR = "SERVICE_ERROR"
 
 
 class PipelineError(Exception):
     """Base of every error the pipeline raises on purpose."""
 
 
+class ImageRejectedError(PipelineError):
+    """The upload can never become a thumbnail: a permanent, user-visible failure."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 class SourceObjectMissingError(PipelineError):
-    """The uploaded object is gone (deleted or overwritten before we read it)."""
+    """The uploaded object is gone (deleted before we read it)."""
+
+
+class SourceObjectChangedError(PipelineError):
+    """The object now has other content than the event announced: a newer event covers it."""
+
+
+class ConcurrentUpdateError(PipelineError):
+    """A newer version of the image was recorded meanwhile; this result is stale."""
 
 
 class StorageError(PipelineError):

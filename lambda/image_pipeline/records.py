@@ -7,14 +7,31 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from image_pipeline.errors import ErrorCode
 from image_pipeline.imaging import Thumbnail
 
 THUMBNAIL_PREFIX = "thumbnails/"
+# Each thumbnail key names one version of its source (its ETag), so a thumbnail never changes
+# once written and may be cached forever.
 THUMBNAIL_CACHE_CONTROL = "public, max-age=31536000, immutable"
+THUMBNAIL_ATTRIBUTES = (
+    "ThumbnailBucket",
+    "ThumbnailKey",
+    "ThumbnailWidth",
+    "ThumbnailHeight",
+    "ThumbnailSize",
+    "ThumbnailContentType",
+)
+ERROR_ATTRIBUTES = ("ErrorCode", "ErrorMessage")
+
+Row = dict[str, str | int]
 
 
 class Status(StrEnum):
-    PROCESSED = "PROCESSED"
+    PROCESSED = "PROCESSED"  # thumbnail written
+    FAILED = "FAILED"  # the upload can never become a thumbnail (ErrorCode says why)
+    RETRYING = "RETRYING"  # a service failed; Lambda retries, then the dead-letter queue holds it
+    DELETED = "DELETED"  # only in notifications: the source was removed, and with it row and thumbnail
 
 
 @dataclass(frozen=True)
@@ -24,6 +41,7 @@ class SourceObject:
     size: int
     etag: str
     content_type: str
+    event_time: str  # when S3 announced this version (ISO 8601 UTC, ms): orders versions of a key
 
 
 def image_id(bucket: str, key: str) -> str:
@@ -31,28 +49,45 @@ def image_id(bucket: str, key: str) -> str:
     return hashlib.sha256(f"s3://{bucket}/{key}".encode()).hexdigest()[:32]
 
 
-def thumbnail_key(source_key: str, extension: str) -> str:
-    """Derived from the full source key, so photos/a.png and photos/a.jpg do not collide."""
-    return f"{THUMBNAIL_PREFIX}{source_key}.{extension}"
+def thumbnail_key(source_key: str, source_etag: str, extension: str) -> str:
+    """thumbnails/<source key>/<source ETag>.<ext>: derived from the whole key and its version."""
+    return f"{THUMBNAIL_PREFIX}{source_key}/{source_etag}.{extension}"
+
+
+def is_own_output(key: str) -> bool:
+    return key.startswith(THUMBNAIL_PREFIX)
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(datetime.now(UTC))
 
 
-def metadata_row(
-    source: SourceObject, thumbnail: Thumbnail, thumbnail_bucket: str, thumbnail_key: str, now: str
-) -> dict[str, str | int]:
-    """The DynamoDB item for a processed image (numbers as numbers). CreatedAt is set by the
-    adapter only when the row is new, so re-processing keeps it."""
+def _source_attributes(source: SourceObject, now: str) -> Row:
     return {
         "ImageID": image_id(source.bucket, source.key),
         "SourceBucket": source.bucket,
         "SourceKey": source.key,
         "SourceSize": source.size,
-        "SourceFormat": thumbnail.source.format,
         "SourceContentType": source.content_type,
         "SourceETag": source.etag,
+        "SourceEventTime": source.event_time,
+        "CreatedAt": now,
+        "UpdatedAt": now,
+    }
+
+
+def processed_row(
+    source: SourceObject, thumbnail: Thumbnail, thumbnail_bucket: str, thumbnail_key: str, now: str
+) -> Row:
+    """The DynamoDB item for a processed image (numbers as numbers). CreatedAt is kept by the
+    adapter when the row already exists."""
+    return {
+        **_source_attributes(source, now),
+        "SourceFormat": thumbnail.source.format,
         "Width": thumbnail.source.width,
         "Height": thumbnail.source.height,
         "ThumbnailBucket": thumbnail_bucket,
@@ -62,22 +97,50 @@ def metadata_row(
         "ThumbnailSize": len(thumbnail.data),
         "ThumbnailContentType": thumbnail.content_type,
         "Status": Status.PROCESSED.value,
-        "CreatedAt": now,
-        "UpdatedAt": now,
     }
 
 
-def notification(row: dict[str, str | int]) -> dict[str, str | int]:
+def failed_row(source: SourceObject, status: Status, code: ErrorCode, message: str, now: str) -> Row:
+    """A row for an upload that failed (for good, FAILED) or is being retried (RETRYING)."""
+    return {
+        **_source_attributes(source, now),
+        "Status": status.value,
+        "ErrorCode": code.value,
+        "ErrorMessage": message[:1000],
+    }
+
+
+def stale_attributes(row: Row) -> tuple[str, ...]:
+    """Attributes an earlier version of the row may have that this one must not keep."""
+    if row["Status"] == Status.PROCESSED:
+        return ERROR_ATTRIBUTES
+    return (*THUMBNAIL_ATTRIBUTES, "SourceFormat", "Width", "Height")
+
+
+def notification(row: Row) -> Row:
     """The SNS message announcing a row's outcome."""
     fields = (
         "ImageID",
         "Status",
         "SourceBucket",
         "SourceKey",
+        "SourceETag",
         "ThumbnailBucket",
         "ThumbnailKey",
         "ThumbnailWidth",
         "ThumbnailHeight",
+        "ErrorCode",
+        "ErrorMessage",
         "UpdatedAt",
     )
     return {field: row[field] for field in fields if field in row}
+
+
+def deletion_notice(deleted_row: Row, now: str) -> Row:
+    return {
+        "ImageID": deleted_row["ImageID"],
+        "Status": Status.DELETED.value,
+        "SourceBucket": deleted_row["SourceBucket"],
+        "SourceKey": deleted_row["SourceKey"],
+        "UpdatedAt": now,
+    }

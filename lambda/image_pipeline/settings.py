@@ -16,8 +16,11 @@ class Settings:
     thumbnails_bucket: str
     metadata_table: str
     notifications_topic_arn: str
+    idempotency_table: str
     thumbnail_max_width: int = 256
     thumbnail_max_height: int = 256
+    max_image_pixels: int = 150_000_000
+    max_upload_bytes: int = 100 * 1024 * 1024
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -27,13 +30,24 @@ class Settings:
                 raise ConfigurationError(f"environment variable {name} is required")
             return value
 
+        def positive_int(name: str, default: int) -> int:
+            text = environ.get(name, "").strip() or str(default)
+            if not text.isdigit() or int(text) < 1:
+                raise ConfigurationError(
+                    f"environment variable {name} must be a positive integer, got {text!r}"
+                )
+            return int(text)
+
         width, height = parse_box(environ.get("THUMBNAIL_MAX_SIZE", "256x256"))
         return cls(
             thumbnails_bucket=required("THUMBNAILS_BUCKET"),
             metadata_table=required("IMAGE_METADATA_TABLE"),
             notifications_topic_arn=required("NOTIFICATIONS_TOPIC_ARN"),
+            idempotency_table=required("IDEMPOTENCY_TABLE"),
             thumbnail_max_width=width,
             thumbnail_max_height=height,
+            max_image_pixels=positive_int("MAX_IMAGE_PIXELS", cls.max_image_pixels),
+            max_upload_bytes=positive_int("MAX_UPLOAD_BYTES", cls.max_upload_bytes),
         )
 
 

@@ -2,7 +2,25 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from image_pipeline.errors import StorageError
+from image_pipeline.errors import ConcurrentUpdateError, StorageError
+from image_pipeline.records import Row
+
+# Rows only move forward: a result for an older version of the object never replaces a newer one.
+_NOT_NEWER = "attribute_not_exists(ImageID) OR SourceEventTime <= :event_time"
+
+
+def _to_attribute(value: str | int) -> dict[str, str]:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"unsupported attribute value {value!r}")
+    return {"N": str(value)} if isinstance(value, int) else {"S": value}
+
+
+def _from_item(item: dict[str, dict[str, str]]) -> Row:
+    return {name: int(value["N"]) if "N" in value else value["S"] for name, value in item.items()}
+
+
+def _error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "Unknown")
 
 
 class MetadataTable:
@@ -10,27 +28,57 @@ class MetadataTable:
         self._dynamodb = dynamodb_client
         self._table_name = table_name
 
-    def save(self, row: dict[str, str | int]) -> None:
-        """Create or update the row; CreatedAt keeps its first value."""
+    def record(self, row: Row, remove: tuple[str, ...] = ()) -> Row | None:
+        """Create or update the row unless a newer version is recorded; returns the previous row.
+
+        CreatedAt keeps its first value; `remove` drops attributes the new state must not keep.
+        Raises ConcurrentUpdateError when the table holds a newer version of the object."""
         attributes = {name: value for name, value in row.items() if name not in ("ImageID", "CreatedAt")}
-        assignments = [f"#{index} = :{index}" for index in range(len(attributes))]
+        names = {f"#a{index}": name for index, name in enumerate(attributes)}
+        values = {f":v{index}": _to_attribute(value) for index, value in enumerate(attributes.values())}
+        assignments = [f"#a{index} = :v{index}" for index in range(len(attributes))]
         assignments.append("#created = if_not_exists(#created, :created)")
-        names = {f"#{index}": name for index, name in enumerate(attributes)}
-        values = {f":{index}": _attribute(value) for index, value in enumerate(attributes.values())}
+        expression = "SET " + ", ".join(assignments)
+        removals = [name for name in remove if name not in attributes]
+        if removals:
+            names.update({f"#r{index}": name for index, name in enumerate(removals)})
+            expression += " REMOVE " + ", ".join(f"#r{index}" for index in range(len(removals)))
         try:
-            self._dynamodb.update_item(
+            response = self._dynamodb.update_item(
                 TableName=self._table_name,
                 Key={"ImageID": {"S": str(row["ImageID"])}},
-                UpdateExpression="SET " + ", ".join(assignments),
+                UpdateExpression=expression,
+                ConditionExpression=_NOT_NEWER,
                 ExpressionAttributeNames={**names, "#created": "CreatedAt"},
-                ExpressionAttributeValues={**values, ":created": {"S": str(row["CreatedAt"])}},
+                ExpressionAttributeValues={
+                    **values,
+                    ":created": {"S": str(row["CreatedAt"])},
+                    ":event_time": {"S": str(row["SourceEventTime"])},
+                },
+                ReturnValues="ALL_OLD",
             )
         except ClientError as error:
-            code = error.response["Error"]["Code"]
-            raise StorageError(f"saving row {row['ImageID']} failed: {code}") from error
+            if _error_code(error) == "ConditionalCheckFailedException":
+                raise ConcurrentUpdateError(
+                    f"row {row['ImageID']} already records a newer version"
+                ) from error
+            raise StorageError(f"saving row {row['ImageID']} failed: {_error_code(error)}") from error
+        previous = response.get("Attributes")
+        return _from_item(previous) if previous else None
 
-
-def _attribute(value: str | int) -> dict[str, str]:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"unsupported attribute value {value!r}")
-    return {"N": str(value)} if isinstance(value, int) else {"S": value}
+    def delete_unless_newer(self, image_id: str, removed_at: str) -> Row | None:
+        """Delete the row unless it records a version written after `removed_at`; returns what
+        was deleted (None when there was nothing, or something newer, to keep)."""
+        try:
+            response = self._dynamodb.delete_item(
+                TableName=self._table_name,
+                Key={"ImageID": {"S": image_id}},
+                ConditionExpression="attribute_exists(ImageID) AND SourceEventTime <= :removed_at",
+                ExpressionAttributeValues={":removed_at": {"S": removed_at}},
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise StorageError(f"deleting row {image_id} failed: {_error_code(error)}") from error
+        return _from_item(response["Attributes"])

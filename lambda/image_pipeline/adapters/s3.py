@@ -2,33 +2,66 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from image_pipeline.errors import SourceObjectMissingError, StorageError
+from image_pipeline.errors import SourceObjectChangedError, SourceObjectMissingError, StorageError
 from image_pipeline.records import THUMBNAIL_CACHE_CONTROL, SourceObject
 
 _MISSING = {"NoSuchKey", "NoSuchBucket", "404", "NotFound"}
+_CHANGED = {"PreconditionFailed", "412"}
+
+
+def _error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "Unknown")
 
 
 class ObjectStore:
     def __init__(self, s3_client) -> None:
         self._s3 = s3_client
 
-    def read_source(self, bucket: str, key: str) -> tuple[SourceObject, bytes]:
+    def read_source(
+        self, bucket: str, key: str, expected_etag: str | None, event_time: str, max_bytes: int
+    ) -> tuple[SourceObject, bytes | None]:
+        """The object's facts and bytes; bytes is None (nothing downloaded) when it is over max_bytes.
+
+        With expected_etag, only that version is read: SourceObjectChangedError if the key holds
+        other content by now."""
         try:
-            response = self._s3.get_object(Bucket=bucket, Key=key)
-            data = response["Body"].read()
+            response = self._s3.get_object(
+                Bucket=bucket, Key=key, **({"IfMatch": expected_etag} if expected_etag else {})
+            )
         except ClientError as error:
-            code = error.response["Error"]["Code"]
+            code = _error_code(error)
             if code in _MISSING:
                 raise SourceObjectMissingError(f"s3://{bucket}/{key} does not exist") from error
+            if code in _CHANGED:
+                raise SourceObjectChangedError(
+                    f"s3://{bucket}/{key} no longer has ETag {expected_etag}"
+                ) from error
             raise StorageError(f"reading s3://{bucket}/{key} failed: {code}") from error
         source = SourceObject(
             bucket=bucket,
             key=key,
-            size=len(data),
+            size=response["ContentLength"],
             etag=response.get("ETag", "").strip('"'),
             content_type=response.get("ContentType", ""),
+            event_time=event_time,
         )
-        return source, data
+        body = response["Body"]
+        if source.size > max_bytes:
+            body.close()  # the body is a stream: closing it unread downloads nothing more
+            return source, None
+        try:
+            return source, body.read()
+        except OSError as error:
+            raise StorageError(f"reading s3://{bucket}/{key} was interrupted: {error}") from error
+
+    def exists(self, bucket: str, key: str) -> bool:
+        try:
+            self._s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if _error_code(error) in _MISSING:
+                return False
+            raise StorageError(f"checking s3://{bucket}/{key} failed: {_error_code(error)}") from error
+        return True
 
     def write_thumbnail(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         try:
@@ -40,5 +73,10 @@ class ObjectStore:
                 CacheControl=THUMBNAIL_CACHE_CONTROL,
             )
         except ClientError as error:
-            code = error.response["Error"]["Code"]
-            raise StorageError(f"writing s3://{bucket}/{key} failed: {code}") from error
+            raise StorageError(f"writing s3://{bucket}/{key} failed: {_error_code(error)}") from error
+
+    def delete_thumbnail(self, bucket: str, key: str) -> None:
+        try:
+            self._s3.delete_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            raise StorageError(f"deleting s3://{bucket}/{key} failed: {_error_code(error)}") from error

@@ -1,4 +1,4 @@
-"""S3 ObjectCreated on the uploads bucket -> thumbnail, metadata row, notification."""
+"""S3 events on the uploads bucket -> the pipeline, once per event (duplicates are no-ops)."""
 
 from __future__ import annotations
 
@@ -7,45 +7,63 @@ from urllib.parse import unquote_plus
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from image_pipeline import imaging, records
 from image_pipeline.adapters.dynamodb import MetadataTable
 from image_pipeline.adapters.s3 import ObjectStore
 from image_pipeline.adapters.sns import Notifier
+from image_pipeline.pipeline import ImagePipeline
 from image_pipeline.settings import Settings
 
 logger = Logger()
 settings = Settings.from_environment()
 # Clients once per execution environment: creating them costs more than a thumbnail.
-object_store = ObjectStore(boto3.client("s3"))
-metadata_table = MetadataTable(boto3.client("dynamodb"), settings.metadata_table)
-notifier = Notifier(boto3.client("sns"), settings.notifications_topic_arn)
+dynamodb = boto3.client("dynamodb")
+pipeline = ImagePipeline(
+    settings,
+    ObjectStore(boto3.client("s3")),
+    MetadataTable(dynamodb, settings.metadata_table),
+    Notifier(boto3.client("sns"), settings.notifications_topic_arn),
+)
+# S3 delivers events at least once. A change is one event name, object version and time: a
+# redelivery repeats all of them (however its key is URL-encoded), a new upload of the key does not.
+idempotency = IdempotencyConfig(raise_on_no_idempotency_key=True, expires_after_seconds=24 * 60 * 60)
 
 
-def process_upload(bucket: str, key: str) -> dict[str, str | int]:
-    source, data = object_store.read_source(bucket, key)
-    thumbnail = imaging.make_thumbnail(data, settings.thumbnail_max_width, settings.thumbnail_max_height)
-    thumbnail_key = records.thumbnail_key(key, thumbnail.extension)
-    object_store.write_thumbnail(
-        settings.thumbnails_bucket, thumbnail_key, thumbnail.data, thumbnail.content_type
-    )
-    row = records.metadata_row(
-        source, thumbnail, settings.thumbnails_bucket, thumbnail_key, records.utc_now()
-    )
-    metadata_table.save(row)
-    notifier.announce(records.notification(row))
-    logger.info(
-        "processed", extra={"image_id": row["ImageID"], "source_key": key, "thumbnail_key": thumbnail_key}
-    )
-    return row
+def describe_change(record: S3EventRecord) -> dict[str, str | None]:
+    return {
+        "event_name": record.event_name,
+        "bucket": record.s3.bucket.name,
+        "key": unquote_plus(record.s3.get_object.key),
+        "etag": record.s3.get_object.etag or None,
+        "version_id": record.s3.get_object.version_id,
+        "event_time": record.event_time,
+    }
+
+
+@idempotent_function(
+    data_keyword_argument="change",
+    config=idempotency,
+    persistence_store=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
+)
+def handle_change(change: dict[str, str | None]) -> dict[str, str]:
+    bucket, key, event_time = str(change["bucket"]), str(change["key"]), str(change["event_time"])
+    if str(change["event_name"]).startswith("ObjectRemoved"):
+        result = pipeline.remove_upload(bucket, key, event_time)
+    else:
+        result = pipeline.process_upload(bucket, key, change["etag"], event_time)
+    logger.info("handled", extra={"source_key": key, "event_name": change["event_name"], **result.as_dict()})
+    return result.as_dict()
 
 
 @logger.inject_lambda_context
 @event_source(data_class=S3Event)
-def handler(event: S3Event, context: LambdaContext) -> dict[str, list[str]]:
-    processed = [
-        str(process_upload(record.s3.bucket.name, unquote_plus(record.s3.get_object.key))["ImageID"])
-        for record in event.records
-    ]
-    return {"processed": processed}
+def handler(event: S3Event, context: LambdaContext) -> dict[str, list[dict[str, str]]]:
+    idempotency.register_lambda_context(context)
+    return {"results": [handle_change(change=describe_change(record)) for record in event.records]}

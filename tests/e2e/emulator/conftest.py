@@ -28,7 +28,7 @@ def zip_package(*modules: str) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lambda_role(aws) -> Iterator[str]:
     iam = aws("iam")
     role = iam.create_role(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -133,3 +134,40 @@ def test_scan_paginates_through_every_item(table):
 
     filtered = table.scan(FilterExpression=Attr("Size").gte(30))["Items"]
     assert sorted(int(item["Size"]) for item in filtered) == list(range(30, 37))
+
+
+def test_readers_never_see_a_half_written_item(aws, table):
+    """DynamoDB applies an UpdateItem atomically: a concurrent GetItem sees all of it or nothing.
+    (moto alone inserts the bare key first, then sets attributes one by one.)"""
+    client = aws("dynamodb")
+    attributes = {f"A{index}": {"N": str(index)} for index in range(100)}
+    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in attributes)
+    names = {f"#{name}": name for name in attributes}
+    values = {f":{name}": value for name, value in attributes.items()}
+    being_written: list[dict] = [{"Album": {"S": "atomic"}, "ImageID": {"S": "none-yet"}}]
+    torn: list[dict] = []
+    done = threading.Event()
+
+    def read_what_is_being_written() -> None:
+        while not done.is_set():
+            item = client.get_item(TableName=table.name, Key=being_written[-1]).get("Item")
+            if item and len(item) != len(attributes) + 2:
+                torn.append(item)
+
+    reader = threading.Thread(target=read_what_is_being_written)
+    reader.start()
+    try:
+        for number in range(80):
+            key = {"Album": {"S": "atomic"}, "ImageID": {"S": f"img-{number}"}}
+            being_written.append(key)
+            client.update_item(
+                TableName=table.name,
+                Key=key,
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+    finally:
+        done.set()
+        reader.join()
+    assert not torn, f"{len(torn)} half-written items seen, e.g. {torn[0]}"

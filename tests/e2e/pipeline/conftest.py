@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from urllib.parse import quote_plus
 
 import pytest
 from image_pipeline.records import image_id
@@ -25,10 +26,11 @@ class Stack:
     table: str
     topic_arn: str
     function_name: str
+    dead_letter_queue_url: str
+    idempotency_table: str
 
 
-@pytest.fixture(scope="session")
-def stack(aws) -> Stack:
+def read_stack(aws) -> Stack:
     description = aws("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
     outputs = {output["OutputKey"]: output["OutputValue"] for output in description["Outputs"]}
     return Stack(
@@ -37,7 +39,15 @@ def stack(aws) -> Stack:
         table=outputs["ImageMetadataTableName"],
         topic_arn=outputs["NotificationsTopicArn"],
         function_name=outputs["ImageProcessorFunctionName"],
+        dead_letter_queue_url=outputs["DeadLetterQueueUrl"],
+        idempotency_table=outputs["IdempotencyTableName"],
     )
+
+
+@pytest.fixture
+def stack(aws) -> Stack:
+    """Read per test: a test may restart the emulator, which deploys the stack anew."""
+    return read_stack(aws)
 
 
 class Notifications:
@@ -47,24 +57,38 @@ class Notifications:
         self._sqs, self._queue_url = sqs, queue_url
         self._seen: dict[str, list[dict]] = {}
 
-    def wait_for(self, wanted_image_id: str, timeout: float = WAIT_SECONDS) -> tuple[dict, dict]:
-        """(message, message attributes) of the first notification about the image."""
+    def wait_for(
+        self, wanted_image_id: str, status: str | None = None, timeout: float = WAIT_SECONDS
+    ) -> tuple[dict, dict]:
+        """(message, message attributes) of the first notification about the image (with that status)."""
         deadline = time.monotonic() + timeout
-        while wanted_image_id not in self._seen:
-            assert time.monotonic() < deadline, f"no notification for {wanted_image_id} within {timeout} s"
-            response = self._sqs.receive_message(
-                QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        while not (found := self.about(wanted_image_id, status)):
+            assert time.monotonic() < deadline, (
+                f"no {status or ''} notification for {wanted_image_id} in {timeout} s"
             )
-            for received in response.get("Messages", []):
-                envelope = json.loads(received["Body"])
-                message = json.loads(envelope["Message"])
-                self._seen.setdefault(message["ImageID"], []).append(envelope)
-                self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=received["ReceiptHandle"])
-        envelope = self._seen[wanted_image_id][0]
-        return json.loads(envelope["Message"]), envelope.get("MessageAttributes", {})
+            self.receive()
+        return found[0]
+
+    def about(self, wanted_image_id: str, status: str | None = None) -> list[tuple[dict, dict]]:
+        """Every notification received so far about the image (with that status)."""
+        found = [
+            (json.loads(envelope["Message"]), envelope.get("MessageAttributes", {}))
+            for envelope in self._seen.get(wanted_image_id, [])
+        ]
+        return [(message, attributes) for message, attributes in found if status in (None, message["Status"])]
+
+    def receive(self) -> None:
+        response = self._sqs.receive_message(
+            QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        for received in response.get("Messages", []):
+            envelope = json.loads(received["Body"])
+            message = json.loads(envelope["Message"])
+            self._seen.setdefault(message["ImageID"], []).append(envelope)
+            self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=received["ReceiptHandle"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def notifications(aws, stack: Stack) -> Iterator[Notifications]:
     sqs, sns = aws("sqs"), aws("sns")
     queue_name = f"pipeline-tests-{uuid.uuid4().hex[:8]}"
@@ -99,25 +123,78 @@ def upload(aws, stack: Stack, unique_name: str) -> Iterator[Callable[..., Upload
     for item in uploaded:
         s3.delete_object(Bucket=stack.uploads_bucket, Key=item.key)
         row = dynamodb.get_item(TableName=stack.table, Key={"ImageID": {"S": item.image_id}}).get("Item")
-        if row:
+        if row and "ThumbnailKey" in row:
             s3.delete_object(Bucket=row["ThumbnailBucket"]["S"], Key=row["ThumbnailKey"]["S"])
+        if row:
             dynamodb.delete_item(TableName=stack.table, Key={"ImageID": {"S": item.image_id}})
+
+
+def get_row(aws, stack: Stack, wanted_image_id: str) -> dict | None:
+    item = (
+        aws("dynamodb")
+        .get_item(TableName=stack.table, Key={"ImageID": {"S": wanted_image_id}}, ConsistentRead=True)
+        .get("Item")
+    )
+    return (
+        {name: int(value["N"]) if "N" in value else value["S"] for name, value in item.items()}
+        if item
+        else None
+    )
 
 
 @pytest.fixture
 def wait_for_row(aws, stack: Stack) -> Callable[..., dict]:
-    """Poll the table until the image's row exists; returns it with plain Python values."""
-    dynamodb = aws("dynamodb")
+    """Poll the table until the image's row exists (and satisfies `until`); returns it as plain values."""
 
-    def wait(wanted_image_id: str, timeout: float = WAIT_SECONDS) -> dict:
+    def wait(
+        wanted_image_id: str, timeout: float = WAIT_SECONDS, until: Callable[[dict], bool] = bool
+    ) -> dict:
         deadline = time.monotonic() + timeout
         while True:
-            item = dynamodb.get_item(
-                TableName=stack.table, Key={"ImageID": {"S": wanted_image_id}}, ConsistentRead=True
-            ).get("Item")
-            if item:
-                return {name: int(value["N"]) if "N" in value else value["S"] for name, value in item.items()}
-            assert time.monotonic() < deadline, f"no row for {wanted_image_id} within {timeout} s"
+            row = get_row(aws, stack, wanted_image_id)
+            if row and until(row):
+                return row
+            assert time.monotonic() < deadline, (
+                f"no matching row for {wanted_image_id} within {timeout} s: {row}"
+            )
             time.sleep(0.1)
 
     return wait
+
+
+def s3_event(
+    name: str, bucket: str, key: str, event_time: str, etag: str | None = None, size: int = 0
+) -> dict:
+    """An S3 notification event as S3 sends it (the key URL-encoded), for invoking the function."""
+    s3_object: dict = {"key": quote_plus(key, safe="/"), "sequencer": "0055AED6DCD90281E5"}
+    if etag is not None:
+        s3_object.update({"eTag": etag, "size": size})
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "us-east-1",
+                "eventTime": event_time,
+                "eventName": name,
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": s3_object,
+                },
+            }
+        ]
+    }
+
+
+@pytest.fixture
+def invoke_function(aws, stack: Stack) -> Callable[[dict], dict]:
+    """Invoke the pipeline's function synchronously with an event; returns its decoded result."""
+
+    def invoke(event: dict) -> dict:
+        response = aws("lambda").invoke(FunctionName=stack.function_name, Payload=json.dumps(event).encode())
+        payload = json.loads(response["Payload"].read())
+        assert "FunctionError" not in response, payload
+        return payload
+
+    return invoke

@@ -71,7 +71,8 @@ def test_upload_produces_thumbnail_row_and_notification(
     assert row["SourceETag"] == head["ETag"].strip('"')
     assert (row["Width"], row["Height"]) == source_size
     assert row["ThumbnailBucket"] == stack.thumbnails_bucket
-    assert row["ThumbnailKey"] == f"thumbnails/{uploaded.key}.{'png' if thumbnail_format == 'PNG' else 'jpg'}"
+    extension = "png" if thumbnail_format == "PNG" else "jpg"
+    assert row["ThumbnailKey"] == f"thumbnails/{uploaded.key}/{row['SourceETag']}.{extension}"
     assert row["ThumbnailContentType"] == response["ContentType"]
     assert row["Status"] == "PROCESSED"
     assert ISO_UTC.fullmatch(row["CreatedAt"]) and ISO_UTC.fullmatch(row["UpdatedAt"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from image_pipeline.imaging import ImageDecodeError, fit_within, make_thumbnail
+from image_pipeline.errors import ErrorCode, ImageRejectedError
+from image_pipeline.imaging import fit_within, make_thumbnail
 from PIL import Image, ImageOps
 
 from tests import images
@@ -124,10 +125,81 @@ def test_progressive_jpeg():
     assert (thumbnail.width, thumbnail.height) == (256, 192)
 
 
-@pytest.mark.parametrize("data", [b"", b"hello, not an image", images.jpeg(800, 600)[:600]])
-def test_not_an_image_raises_decode_error(data):
-    with pytest.raises(ImageDecodeError):
+BAD_INPUTS = {
+    "zero bytes": (b"", ErrorCode.EMPTY_OBJECT),
+    "text": (images.TEXT, ErrorCode.NOT_AN_IMAGE),
+    "binary": (images.BINARY, ErrorCode.NOT_AN_IMAGE),
+    "svg": (images.SVG, ErrorCode.UNSUPPORTED_FORMAT),
+    "pdf": (images.PDF, ErrorCode.UNSUPPORTED_FORMAT),
+    "ico": (images.encode(images.photo(32, 32), "ICO"), ErrorCode.UNSUPPORTED_FORMAT),
+    "psd-like": (b"8BPS" + bytes(100), ErrorCode.UNSUPPORTED_FORMAT),
+    "eps": (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", ErrorCode.UNSUPPORTED_FORMAT),
+    "xcf": (b"gimp xcf v011\x00" + bytes(64), ErrorCode.UNSUPPORTED_FORMAT),
+    "jpeg xl": (b"\xff\x0a" + bytes(64), ErrorCode.UNSUPPORTED_FORMAT),
+    "truncated jpeg": (images.jpeg(800, 600)[:600], ErrorCode.CORRUPT_IMAGE),
+    "jpeg cut in the header": (images.jpeg(800, 600)[:40], ErrorCode.CORRUPT_IMAGE),
+    "truncated png": (images.png_with_alpha(400, 300)[:300], ErrorCode.CORRUPT_IMAGE),
+    "png bomb 30000x30000": (images.png_claiming(30000, 30000), ErrorCode.IMAGE_TOO_LARGE),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_is_rejected_with_its_error_code(name):
+    data, code = BAD_INPUTS[name]
+    with pytest.raises(ImageRejectedError) as rejected:
         make_thumbnail(data)
+    assert rejected.value.code == code, rejected.value.message
+    assert rejected.value.message
+
+
+def test_pixel_limit_is_configurable_and_checked_before_decoding():
+    with pytest.raises(ImageRejectedError) as rejected:
+        make_thumbnail(images.jpeg(2000, 1000), max_pixels=1_000_000)
+    assert rejected.value.code == ErrorCode.IMAGE_TOO_LARGE
+    assert "2000x1000" in rejected.value.message
+    assert make_thumbnail(images.jpeg(2000, 1000), max_pixels=2_000_000).width == 256
+
+
+def test_bomb_is_rejected_quickly_from_its_header():
+    bomb = images.png_claiming(30000, 30000)
+    assert len(bomb) < 10_000
+    with pytest.raises(ImageRejectedError):
+        make_thumbnail(bomb)
+
+
+@pytest.mark.parametrize(("make", "source_format"), [(images.heic, "HEIF"), (images.avif, "AVIF")])
+def test_phone_formats_heic_and_avif(make, source_format):
+    thumbnail = make_thumbnail(make(800, 600))
+    assert thumbnail.source.format == source_format
+    assert (thumbnail.width, thumbnail.height) == (256, 192)
+    assert decode(thumbnail.data).format == "JPEG"
+
+
+def test_greyscale_stays_greyscale_jpeg():
+    thumbnail = make_thumbnail(images.encode(images.photo(600, 400, mode="L"), "JPEG"))
+    assert thumbnail.format == "JPEG" and decode(thumbnail.data).mode == "L"
+
+
+def test_animated_webp_uses_the_first_frame():
+    frames = [Image.new("RGB", (300, 200), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    data = images.encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    thumbnail = make_thumbnail(data)
+    assert thumbnail.source.frames == 2
+    red, _green, blue = decode(thumbnail.data).convert("RGB").getpixel((100, 60))
+    assert red > 200 and blue < 50
+
+
+def test_camera_mpo_is_processed_as_jpeg():
+    frames = [images.photo(800, 600), images.photo(800, 600)]
+    data = images.encode(frames[0], "MPO", save_all=True, append_images=frames[1:])
+    thumbnail = make_thumbnail(data)
+    assert thumbnail.source.format == "JPEG" and (thumbnail.width, thumbnail.height) == (256, 192)
+
+
+def test_tiff_and_bmp():
+    for image_format in ("TIFF", "BMP"):
+        thumbnail = make_thumbnail(images.encode(images.photo(640, 480), image_format))
+        assert thumbnail.source.format == image_format and (thumbnail.width, thumbnail.height) == (256, 192)
 
 
 def test_fit_within():

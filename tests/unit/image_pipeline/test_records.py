@@ -5,13 +5,21 @@ from __future__ import annotations
 import re
 
 from image_pipeline import records
+from image_pipeline.errors import ErrorCode
 from image_pipeline.imaging import make_thumbnail
+from image_pipeline.records import Status
 
 from tests import images
 
 SOURCE = records.SourceObject(
-    bucket="uploads", key="holiday/straße 1.jpg", size=12345, etag="abc123", content_type="image/jpeg"
+    bucket="uploads",
+    key="holiday/straße 1.jpg",
+    size=12345,
+    etag="abc123",
+    content_type="image/jpeg",
+    event_time="2026-11-23T09:59:59.500Z",
 )
+NOW = "2026-11-23T10:00:00.000Z"
 
 
 def test_image_id_is_deterministic_url_safe_and_distinct():
@@ -22,14 +30,22 @@ def test_image_id_is_deterministic_url_safe_and_distinct():
     assert first != records.image_id("other-bucket", "a/b c.jpg")
 
 
-def test_thumbnail_key_is_derived_from_the_whole_source_key():
-    assert records.thumbnail_key("photos/cat.png", "png") == "thumbnails/photos/cat.png.png"
-    assert records.thumbnail_key("photos/cat.jpg", "jpg") != records.thumbnail_key("photos/cat.png", "jpg")
+def test_thumbnail_key_names_the_source_key_and_version():
+    assert records.thumbnail_key("photos/cat.png", "e1f2", "png") == "thumbnails/photos/cat.png/e1f2.png"
+    assert records.thumbnail_key("photos/cat.jpg", "e1f2", "jpg") != records.thumbnail_key(
+        "photos/cat.png", "e1f2", "jpg"
+    )
+    assert records.thumbnail_key("a.jpg", "v1", "jpg") != records.thumbnail_key("a.jpg", "v2", "jpg")
 
 
-def test_metadata_row_has_every_contract_field_with_numbers_as_numbers():
+def test_own_output_is_recognised_by_prefix():
+    assert records.is_own_output("thumbnails/photos/cat.jpg/e1.jpg")
+    assert not records.is_own_output("photos/thumbnails/cat.jpg")
+
+
+def test_processed_row_has_every_contract_field_with_numbers_as_numbers():
     thumbnail = make_thumbnail(images.jpeg(4000, 3000, orientation=6))
-    row = records.metadata_row(SOURCE, thumbnail, "thumbs", "thumbnails/x.jpg", "2026-11-23T10:00:00.000Z")
+    row = records.processed_row(SOURCE, thumbnail, "thumbs", "thumbnails/x.jpg", NOW)
     assert row == {
         "ImageID": records.image_id("uploads", "holiday/straße 1.jpg"),
         "SourceBucket": "uploads",
@@ -38,6 +54,7 @@ def test_metadata_row_has_every_contract_field_with_numbers_as_numbers():
         "SourceFormat": "JPEG",
         "SourceContentType": "image/jpeg",
         "SourceETag": "abc123",
+        "SourceEventTime": "2026-11-23T09:59:59.500Z",
         "Width": 3000,  # upright: orientation 6 swaps the stored 4000x3000
         "Height": 4000,
         "ThumbnailBucket": "thumbs",
@@ -47,17 +64,50 @@ def test_metadata_row_has_every_contract_field_with_numbers_as_numbers():
         "ThumbnailSize": len(thumbnail.data),
         "ThumbnailContentType": "image/jpeg",
         "Status": "PROCESSED",
-        "CreatedAt": "2026-11-23T10:00:00.000Z",
-        "UpdatedAt": "2026-11-23T10:00:00.000Z",
+        "CreatedAt": NOW,
+        "UpdatedAt": NOW,
     }
+    assert set(records.stale_attributes(row)) == {"ErrorCode", "ErrorMessage"}
 
 
-def test_notification_carries_the_announced_fields():
+def test_failed_row_carries_code_and_message_and_drops_thumbnail_fields():
+    row = records.failed_row(SOURCE, Status.FAILED, ErrorCode.NOT_AN_IMAGE, "the file is not an image", NOW)
+    assert row["Status"] == "FAILED"
+    assert row["ErrorCode"] == "NOT_AN_IMAGE" and row["ErrorMessage"] == "the file is not an image"
+    assert not set(records.THUMBNAIL_ATTRIBUTES) & set(row)
+    assert set(records.THUMBNAIL_ATTRIBUTES) <= set(records.stale_attributes(row))
+    assert (
+        len(
+            records.failed_row(SOURCE, Status.FAILED, ErrorCode.CORRUPT_IMAGE, "x" * 5000, NOW)[
+                "ErrorMessage"
+            ]
+        )
+        == 1000
+    )
+
+
+def test_notifications_carry_the_announced_fields():
     thumbnail = make_thumbnail(images.jpeg(100, 100))
-    row = records.metadata_row(SOURCE, thumbnail, "thumbs", "thumbnails/x.jpg", records.utc_now())
+    row = records.processed_row(SOURCE, thumbnail, "thumbs", "thumbnails/x.jpg", NOW)
     message = records.notification(row)
     for field in ("ImageID", "Status", "SourceBucket", "SourceKey", "ThumbnailBucket", "ThumbnailKey"):
         assert message[field] == row[field]
+    failed = records.notification(
+        records.failed_row(SOURCE, Status.FAILED, ErrorCode.EMPTY_OBJECT, "empty", NOW)
+    )
+    assert (
+        failed["Status"] == "FAILED"
+        and failed["ErrorCode"] == "EMPTY_OBJECT"
+        and "ThumbnailKey" not in failed
+    )
+    deleted = records.deletion_notice(row, NOW)
+    assert deleted == {
+        "ImageID": row["ImageID"],
+        "Status": "DELETED",
+        "SourceBucket": "uploads",
+        "SourceKey": "holiday/straße 1.jpg",
+        "UpdatedAt": NOW,
+    }
 
 
 def test_utc_now_is_iso_8601_utc():

@@ -7,6 +7,7 @@ ENVIRONMENT = {
     "THUMBNAILS_BUCKET": "thumbs",
     "IMAGE_METADATA_TABLE": "table",
     "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:topic",
+    "IDEMPOTENCY_TABLE": "idempotency",
 }
 
 
@@ -33,3 +34,18 @@ def test_parse_box(text, box):
 def test_parse_box_rejects_nonsense(text):
     with pytest.raises(ConfigurationError):
         parse_box(text)
+
+
+def test_limits_from_environment_and_defaults():
+    settings = Settings.from_environment(
+        {**ENVIRONMENT, "MAX_IMAGE_PIXELS": "1000", "MAX_UPLOAD_BYTES": "2048"}
+    )
+    assert (settings.max_image_pixels, settings.max_upload_bytes) == (1000, 2048)
+    defaults = Settings.from_environment(ENVIRONMENT)
+    assert (defaults.max_image_pixels, defaults.max_upload_bytes) == (150_000_000, 100 * 1024 * 1024)
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "lots", "1.5"])
+def test_limits_must_be_positive_integers(value):
+    with pytest.raises(ConfigurationError, match="MAX_UPLOAD_BYTES"):
+        Settings.from_environment({**ENVIRONMENT, "MAX_UPLOAD_BYTES": value})

@@ -1,0 +1,304 @@
+"""Least privilege, proven offline: the emulator does not enforce IAM, so a template that forgets
+a permission would pass every other local test and fail on AWS with AccessDenied.
+
+The template is translated with the SAM translator (as CloudFormation does), the function's role
+is resolved against the deployed stack, and the function's own code is run in-process against the
+emulator through every path it has (process, duplicate, overwrite, reject, oversize, outage,
+delete) while every AWS call it makes is recorded. The role must allow exactly those calls on
+exactly those resources: nothing missing, nothing unused, no wildcard actions, no `Resource: *`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import uuid
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from samtranslator.translator.transform import transform
+
+from scripts.deploy_stack import load_template
+from tests import images
+from tests.e2e.conftest import ENDPOINT, REGION
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+FUNCTION_ROLES = {"ImageProcessorFunction": "image_pipeline.handlers.process_image"}
+
+Permission = tuple[str, str]  # (action, resource ARN)
+
+
+class NoManagedPolicies:
+    """The translator asks IAM for managed policy ARNs; the template names none."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 1024
+    aws_request_id: str = "permissions-test"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+# --- The template, translated and resolved against the deployed stack ----------------------------
+
+
+class Resolver:
+    """Resolves Ref, Fn::GetAtt, Fn::Sub and Fn::Join with the stack's physical resources."""
+
+    def __init__(self, aws, stack_name: str) -> None:
+        self.account = aws("sts").get_caller_identity()["Account"]
+        self.pseudo = {
+            "AWS::StackName": stack_name,
+            "AWS::AccountId": self.account,
+            "AWS::Region": REGION,
+            "AWS::Partition": "aws",
+        }
+        self.refs: dict[str, str] = {}
+        self.arns: dict[str, str] = {}
+        resources = aws("cloudformation").describe_stack_resources(StackName=stack_name)["StackResources"]
+        for resource in resources:
+            logical, physical = resource["LogicalResourceId"], resource["PhysicalResourceId"]
+            self.refs[logical] = physical
+            self.arns[logical] = self._arn(resource["ResourceType"], physical)
+
+    def _arn(self, resource_type: str, physical: str) -> str:
+        prefix = f"arn:aws:{{}}:{REGION}:{self.account}"
+        return {
+            "AWS::S3::Bucket": f"arn:aws:s3:::{physical}",
+            "AWS::DynamoDB::Table": prefix.format("dynamodb") + f":table/{physical}",
+            "AWS::SQS::Queue": prefix.format("sqs") + f":{physical.rsplit('/', 1)[-1]}",
+            "AWS::SNS::Topic": physical,
+            "AWS::Logs::LogGroup": prefix.format("logs") + f":log-group:{physical}:*",
+        }.get(resource_type, physical)
+
+    def attribute(self, logical: str, name: str) -> str:
+        if name == "Arn":
+            return self.arns[logical]
+        if name == "TopicName":
+            return self.refs[logical].rsplit(":", 1)[-1]
+        raise KeyError(f"{logical}.{name}")
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return self.pseudo.get(value["Ref"]) or self.refs[value["Ref"]]
+        if "Fn::GetAtt" in value:
+            logical, name = value["Fn::GetAtt"]
+            return self.attribute(logical, name)
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(self.resolve(parts))
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            while "${" in text:
+                start = text.index("${")
+                name = text[start + 2 : text.index("}", start)]
+                if name in self.pseudo:
+                    replacement = self.pseudo[name]
+                elif "." in name:
+                    replacement = self.attribute(*name.split(".", 1))
+                else:
+                    replacement = self.refs[name]
+                text = text[:start] + replacement + text[text.index("}", start) + 1 :]
+            return text
+        return {key: self.resolve(item) for key, item in value.items()}
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def packaged_template() -> dict:
+    """template.yaml as `make deploy` submits it: local CodeUris point at uploaded packages."""
+    template = load_template(REPO_ROOT / "template.yaml")
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = {"Bucket": "artifacts", "Key": "package.zip"}
+    return template
+
+
+def role_statements(translated: dict, function_logical_id: str, resolver: Resolver) -> list[dict]:
+    function = translated["Resources"][function_logical_id]
+    role_logical_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    role = translated["Resources"][role_logical_id]
+    assert "ManagedPolicyArns" not in role["Properties"], "managed policies are not reviewable here"
+    statements = [
+        resolver.resolve(statement)
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+    return statements
+
+
+def allowed(statements: list[dict], permission: Permission) -> bool:
+    action, resource = permission
+    return any(
+        action in as_list(statement["Action"])
+        and any(fnmatchcase(resource, pattern) for pattern in as_list(statement["Resource"]))
+        for statement in statements
+    )
+
+
+def missing(statements: list[dict], required: set[Permission]) -> set[Permission]:
+    return {permission for permission in required if not allowed(statements, permission)}
+
+
+# --- What the code does, recorded -----------------------------------------------------------------
+
+
+class CallRecorder:
+    """botocore's before-parameter-build hook: every API call with its parameters."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict]] = []
+
+    def __call__(self, params: dict, model, **_: Any) -> None:
+        self.calls.append((model.service_model.service_name, model.name, dict(params)))
+
+
+def required_permissions(calls: list[tuple[str, str, dict]], resolver: Resolver) -> set[Permission]:
+    """The IAM action and resource each recorded call needs."""
+    arn = "arn:aws:{}:" + REGION + ":" + resolver.account
+    required: set[Permission] = set()
+    for service, operation, params in calls:
+        if service == "s3":
+            bucket, key = params["Bucket"], params.get("Key")
+            if operation in ("GetObject", "HeadObject"):
+                required.add(("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}"))
+                # Without ListBucket, S3 answers 403 instead of 404 for a missing key.
+                required.add(("s3:ListBucket", f"arn:aws:s3:::{bucket}"))
+            else:
+                required.add((f"s3:{operation}", f"arn:aws:s3:::{bucket}/{key}"))
+        elif service == "dynamodb":
+            required.add((f"dynamodb:{operation}", arn.format("dynamodb") + f":table/{params['TableName']}"))
+        elif service == "sns":
+            required.add((f"sns:{operation}", params["TopicArn"]))
+        else:
+            raise AssertionError(f"unexpected call {service}.{operation}: extend required_permissions")
+    return required
+
+
+def platform_permissions(resolver: Resolver, function_name: str) -> set[Permission]:
+    """What Lambda does with the function's role on its behalf: logs, and the failure destination."""
+    log_stream = f"{resolver.arns['ImageProcessorLogGroup'][:-2]}:log-stream:2026/01/01/[$LATEST]abc"
+    assert function_name in log_stream
+    return {
+        ("logs:CreateLogStream", log_stream),
+        ("logs:PutLogEvents", log_stream),
+        ("sqs:SendMessage", resolver.arns["DeadLetterQueue"]),
+    }
+
+
+@pytest.fixture
+def image_processor_in_process(aws, stack, monkeypatch):
+    """The function's handler module imported here, configured like the deployed function, with
+    every boto3 call recorded."""
+    variables = aws("lambda").get_function_configuration(FunctionName=stack.function_name)["Environment"][
+        "Variables"
+    ]
+    for name, value in {
+        **variables,
+        "MAX_UPLOAD_BYTES": str(300 * 1024),  # small, so that the oversize path is cheap to take
+        "AWS_ENDPOINT_URL": ENDPOINT,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    recorder = CallRecorder()
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build", recorder)
+    sys.modules.pop(FUNCTION_ROLES["ImageProcessorFunction"], None)
+    module = importlib.import_module(FUNCTION_ROLES["ImageProcessorFunction"])
+    yield module, recorder
+    sys.modules.pop(FUNCTION_ROLES["ImageProcessorFunction"], None)
+    boto3.DEFAULT_SESSION = None
+
+
+def run_every_path(module, aws, stack) -> None:
+    """Drive the handler through each thing it can do, as S3 events would."""
+    from tests.e2e.pipeline.conftest import s3_event
+
+    s3 = aws("s3")
+    context = LambdaContext(stack.function_name)
+    prefix = f"e2e/permissions-{uuid.uuid4().hex[:8]}"
+    moments = iter(f"2099-01-01T00:00:{second:02}.000Z" for second in range(60))
+
+    def created(key: str, data: bytes) -> dict:
+        etag = s3.put_object(Bucket=stack.uploads_bucket, Key=key, Body=data)["ETag"].strip('"')
+        return s3_event(
+            "ObjectCreated:Put", stack.uploads_bucket, key, next(moments), etag=etag, size=len(data)
+        )
+
+    def outcome(event: dict) -> str:
+        return module.handler(event, context)["results"][0]["outcome"]
+
+    photo = f"{prefix}/photo.jpg"
+    first = created(photo, images.jpeg(800, 600))
+    assert outcome(first) == "PROCESSED"
+    assert outcome(first) == "PROCESSED"  # duplicate: the recorded result
+    assert outcome(created(photo, images.jpeg(600, 800))) == "PROCESSED"  # overwrite: old thumbnail removed
+    assert outcome(created(f"{prefix}/notes.jpg", images.TEXT)) == "FAILED"
+    assert outcome(created(f"{prefix}/big.jpg", images.jpeg(400, 300) + bytes(400 * 1024))) == "FAILED"
+
+    sns = aws("sns")
+    sns.delete_topic(TopicArn=stack.topic_arn)  # an outage: the failing event's record is released
+    try:
+        with pytest.raises(Exception, match="publishing"):
+            module.handler(created(f"{prefix}/outage.jpg", images.jpeg(300, 200)), context)
+    finally:
+        sns.create_topic(Name=stack.topic_arn.rsplit(":", 1)[1])
+
+    for key in (photo, f"{prefix}/notes.jpg", f"{prefix}/big.jpg", f"{prefix}/outage.jpg"):
+        s3.delete_object(Bucket=stack.uploads_bucket, Key=key)
+        removal = s3_event("ObjectRemoved:Delete", stack.uploads_bucket, key, next(moments))
+        assert outcome(removal) in ("DELETED", "NOTHING_TO_DELETE")
+
+
+def test_function_role_allows_exactly_what_its_code_does(aws, stack, image_processor_in_process):
+    module, recorder = image_processor_in_process
+    resolver = Resolver(aws, stack_name="image-pipeline")
+    translated = transform(packaged_template(), {}, NoManagedPolicies())
+    statements = role_statements(translated, "ImageProcessorFunction", resolver)
+
+    run_every_path(module, aws, stack)
+    required = required_permissions(recorder.calls, resolver) | platform_permissions(
+        resolver, stack.function_name
+    )
+
+    # Nothing missing: every call the code made (and Lambda makes for it) is allowed.
+    assert not missing(statements, required), (
+        f"the template's role lacks: {sorted(missing(statements, required))}"
+    )
+
+    # Nothing broader: no wildcard actions, no Resource "*", wildcards only for keys under a prefix.
+    for statement in statements:
+        assert all("*" not in action for action in as_list(statement["Action"])), statement
+        for resource in as_list(statement["Resource"]):
+            assert resource != "*" and "*" not in resource.rstrip("*"), statement
+    # ... and every granted action is one the code needs: remove any one and something is missing.
+    for index, statement in enumerate(statements):
+        for action in as_list(statement["Action"]):
+            narrowed = [dict(other) for other in statements]
+            narrowed[index]["Action"] = [other for other in as_list(statement["Action"]) if other != action]
+            assert missing(narrowed, required), (
+                f"{action} in {statement.get('Sid')} is granted but never used"
+            )

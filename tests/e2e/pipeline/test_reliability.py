@@ -1,0 +1,235 @@
+"""Nothing lost, nothing twice: duplicates, ordering, deletes, the recursion guard, transient
+failures with retries, the dead-letter queue and redrive."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from image_pipeline.records import image_id
+
+from tests import images
+from tests.e2e.pipeline.conftest import get_row, s3_event
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def created_event(stack, row: dict, event_time: str | None = None) -> dict:
+    """The ObjectCreated event S3 sent for the version the row records (or a new one at event_time)."""
+    return s3_event(
+        "ObjectCreated:Put",
+        stack.uploads_bucket,
+        row["SourceKey"],
+        event_time or row["SourceEventTime"],
+        etag=row["SourceETag"],
+        size=row["SourceSize"],
+    )
+
+
+def thumbnails_of(aws, stack, key: str) -> list[str]:
+    listed = aws("s3").list_objects_v2(Bucket=stack.thumbnails_bucket, Prefix=f"thumbnails/{key}/")
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def wait_until(condition, timeout: float = 60, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"{what} not reached within {timeout} s"
+        time.sleep(interval)
+    return result
+
+
+def test_duplicate_event_yields_one_row_one_thumbnail_write_one_notification(
+    aws, stack, upload, wait_for_row, notifications, invoke_function
+):
+    uploaded = upload("duplicate.jpg", images.jpeg(800, 600))
+    row = wait_for_row(uploaded.image_id)
+    notifications.wait_for(uploaded.image_id, "PROCESSED")
+    thumbnail_before = aws("s3").head_object(Bucket=row["ThumbnailBucket"], Key=row["ThumbnailKey"])
+
+    # S3 delivers the very same event again, twice.
+    for _ in range(2):
+        result = invoke_function(created_event(stack, row))
+        assert result["results"][0]["outcome"] == "PROCESSED"  # the recorded result, not a new run
+
+    assert get_row(aws, stack, uploaded.image_id) == row  # UpdatedAt and everything else unchanged
+    thumbnail_after = aws("s3").head_object(Bucket=row["ThumbnailBucket"], Key=row["ThumbnailKey"])
+    assert thumbnail_after["LastModified"] == thumbnail_before["LastModified"]
+    assert thumbnails_of(aws, stack, uploaded.key) == [row["ThumbnailKey"]]
+    # A later upload's notification proves the queue has caught up; still one for ours.
+    sentinel = upload("sentinel.jpg", images.jpeg(100, 100))
+    notifications.wait_for(sentinel.image_id)
+    assert len(notifications.about(uploaded.image_id)) == 1
+
+
+def test_concurrent_duplicates_are_processed_once(aws, stack, upload, wait_for_row, notifications):
+    uploaded = upload("concurrent.jpg", images.jpeg(800, 600))
+    first = wait_for_row(uploaded.image_id)
+    notifications.wait_for(uploaded.image_id, "PROCESSED")
+    # A new event (later time) for the same version, delivered three times at once.
+    event = json.dumps(created_event(stack, first, event_time="2099-01-01T00:00:00.000Z")).encode()
+    lambda_client = aws("lambda")
+
+    def deliver(_: int) -> dict:
+        response = lambda_client.invoke(FunctionName=stack.function_name, Payload=event)
+        return {"error": response.get("FunctionError"), "payload": json.loads(response["Payload"].read())}
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        deliveries = list(pool.map(deliver, range(3)))
+    # Each delivery either ran, returned the recorded result, or found the event in progress
+    # (an error, so that Lambda would retry it later and then find it done).
+    for delivery in deliveries:
+        if delivery["error"]:
+            assert delivery["payload"]["errorType"] == "IdempotencyAlreadyInProgressError", delivery
+        else:
+            assert delivery["payload"]["results"][0]["outcome"] == "PROCESSED", delivery
+    second = get_row(aws, stack, uploaded.image_id)
+    assert second["SourceEventTime"].startswith("2099") and second["UpdatedAt"] > first["UpdatedAt"]
+    sentinel = upload("sentinel.jpg", images.jpeg(100, 100))
+    notifications.wait_for(sentinel.image_id)
+    assert len(notifications.about(uploaded.image_id, "PROCESSED")) == 2  # the upload's, and one of three
+
+
+def test_overwrite_updates_row_and_thumbnail_and_a_late_event_changes_nothing(
+    aws, stack, upload, wait_for_row, invoke_function
+):
+    first = upload("overwritten.jpg", images.jpeg(800, 600))
+    old_row = wait_for_row(first.image_id)
+    upload("overwritten.jpg", images.jpeg(600, 900))
+    new_row = wait_for_row(first.image_id, until=lambda row: row["SourceETag"] != old_row["SourceETag"])
+
+    assert new_row["UpdatedAt"] > old_row["UpdatedAt"]
+    assert new_row["CreatedAt"] == old_row["CreatedAt"]
+    assert (new_row["Width"], new_row["Height"]) == (600, 900)
+    assert (new_row["ThumbnailWidth"], new_row["ThumbnailHeight"]) == (171, 256)
+    wait_until(
+        lambda: thumbnails_of(aws, stack, first.key) == [new_row["ThumbnailKey"]],
+        what="old thumbnail removed",
+    )
+
+    # An event for the first version arrives late, for the first time (a redelivery of the event
+    # already handled would just return its recorded result).
+    late = datetime.fromisoformat(old_row["SourceEventTime"]) + timedelta(milliseconds=1)
+    late_time = late.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    result = invoke_function(created_event(stack, old_row, event_time=late_time))
+    assert result["results"][0]["outcome"] == "SUPERSEDED"
+    assert get_row(aws, stack, first.image_id) == new_row
+    assert thumbnails_of(aws, stack, first.key) == [new_row["ThumbnailKey"]]
+
+
+def test_delete_removes_row_and_thumbnail_and_announces_it(aws, stack, upload, wait_for_row, notifications):
+    uploaded = upload("deleted.jpg", images.jpeg(640, 480))
+    row = wait_for_row(uploaded.image_id)
+    aws("s3").delete_object(Bucket=stack.uploads_bucket, Key=uploaded.key)
+
+    wait_until(lambda: get_row(aws, stack, uploaded.image_id) is None, what="row deleted")
+    assert thumbnails_of(aws, stack, uploaded.key) == []
+    message, attributes = notifications.wait_for(uploaded.image_id, "DELETED")
+    assert message["SourceKey"] == uploaded.key and attributes["status"]["Value"] == "DELETED"
+    assert row["ThumbnailKey"]
+
+
+def test_a_late_delete_event_does_not_remove_a_newer_upload(
+    aws, stack, upload, wait_for_row, invoke_function
+):
+    uploaded = upload("reuploaded.jpg", images.jpeg(640, 480))
+    row = wait_for_row(uploaded.image_id)
+    removal = s3_event("ObjectRemoved:Delete", stack.uploads_bucket, uploaded.key, "2000-01-01T00:00:00.000Z")
+    assert invoke_function(removal)["results"][0]["outcome"] == "SUPERSEDED"
+    assert get_row(aws, stack, uploaded.image_id) == row
+
+
+@pytest.mark.parametrize("where", ["thumbnails bucket", "own prefix in uploads"])
+def test_recursion_guard_refuses_the_pipelines_own_output(aws, stack, wait_for_row, invoke_function, where):
+    bucket = stack.thumbnails_bucket if where == "thumbnails bucket" else stack.uploads_bucket
+    key = "thumbnails/some/photo.jpg/abc.jpg"
+    event = s3_event("ObjectCreated:Put", bucket, key, "2026-01-01T00:00:00.000Z", etag="abc", size=10)
+    result = invoke_function(event)["results"][0]
+    assert result["outcome"] == "IGNORED"
+    assert get_row(aws, stack, image_id(bucket, key)) is None
+
+
+def test_an_upload_to_the_own_prefix_is_not_processed(aws, stack, upload, notifications):
+    key = "thumbnails/trap.jpg"
+    aws("s3").put_object(Bucket=stack.uploads_bucket, Key=key, Body=images.jpeg(200, 200))
+    try:
+        sentinel = upload("after-trap.jpg", images.jpeg(100, 100))
+        notifications.wait_for(sentinel.image_id)
+        assert get_row(aws, stack, image_id(stack.uploads_bucket, key)) is None
+        assert not notifications.about(image_id(stack.uploads_bucket, key))
+    finally:
+        aws("s3").delete_object(Bucket=stack.uploads_bucket, Key=key)
+
+
+@pytest.fixture
+def topic_outage(aws, stack):
+    """A real SNS outage: the pipeline's topic is gone until `restore()` creates it again."""
+    sns = aws("sns")
+    topic_name = stack.topic_arn.rsplit(":", 1)[1]
+    sns.delete_topic(TopicArn=stack.topic_arn)
+
+    class Outage:
+        @staticmethod
+        def restore() -> None:
+            assert sns.create_topic(Name=topic_name)["TopicArn"] == stack.topic_arn
+
+    yield Outage
+    Outage.restore()
+
+
+def test_transient_failure_is_retried_and_the_row_says_so_meanwhile(
+    aws, stack, upload, wait_for_row, topic_outage
+):
+    uploaded = upload("during-outage.jpg", images.jpeg(800, 600))
+    retrying = wait_for_row(uploaded.image_id, until=lambda row: row["Status"] == "RETRYING")
+    assert retrying["ErrorCode"] == "SERVICE_ERROR" and "publishing" in retrying["ErrorMessage"]
+    topic_outage.restore()
+    processed = wait_for_row(uploaded.image_id, until=lambda row: row["Status"] == "PROCESSED")
+    assert "ErrorCode" not in processed and "ErrorMessage" not in processed
+    assert thumbnails_of(aws, stack, uploaded.key) == [processed["ThumbnailKey"]]
+
+
+def dead_letters(aws, stack) -> int:
+    attributes = aws("sqs").get_queue_attributes(
+        QueueUrl=stack.dead_letter_queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def test_exhausted_retries_land_in_the_dead_letter_queue_and_redrive_finishes_the_job(
+    aws, stack, upload, wait_for_row, topic_outage, emulator
+):
+    before = dead_letters(aws, stack)
+    uploaded = upload("parked.jpg", images.jpeg(800, 600))
+    wait_until(lambda: dead_letters(aws, stack) > before, timeout=60, interval=0.25, what="a dead letter")
+    assert get_row(aws, stack, uploaded.image_id)["Status"] == "RETRYING"
+
+    topic_outage.restore()
+    redrive = subprocess.run(
+        [sys.executable, "-m", "scripts.redrive"],
+        cwd=REPO_ROOT,
+        env={
+            **os.environ,
+            "AWS_ENDPOINT_URL": emulator,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert redrive.returncode == 0, redrive.stdout + redrive.stderr
+    assert redrive.stdout.rstrip().endswith(", 0 still failing"), redrive.stdout
+    row = wait_for_row(uploaded.image_id, until=lambda row: row["Status"] == "PROCESSED")
+    assert thumbnails_of(aws, stack, uploaded.key) == [row["ThumbnailKey"]]
+    assert dead_letters(aws, stack) == before
