@@ -28,7 +28,14 @@ from botocore.exceptions import ClientError
 ROOT = Path(os.environ.get("PIPELINE_ROOT") or Path(__file__).resolve().parent.parent)
 TEMPLATE = ROOT / "template.yaml"
 BUILD_DIR = ROOT / "build"
-FUNCTION_PACKAGES = {"ImageProcessorFunction": "image-processor-{architecture}.zip"}
+FUNCTION_PACKAGES = {
+    "ImageProcessorFunction": "image-processor-{architecture}.zip",
+    "ApiFunction": "image-processor-{architecture}.zip",  # one package, two handlers
+}
+WEB_DIR = ROOT / "web"
+# Where a browser or shell on this machine reaches the emulator (presigned URLs, the web page).
+PUBLIC_ENDPOINT = os.environ.get("PUBLIC_ENDPOINT") or "http://localhost:4566"
+CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 POLL_SECONDS = 0.2
 TIMEOUT_SECONDS = 300
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
@@ -81,10 +88,26 @@ def upload_packages(s3, bucket: str, architecture: str) -> dict[str, dict[str, s
         if not package.exists():
             raise DeployError(f"{package} is missing: run `make build` first")
         data = package.read_bytes()
-        key = f"{logical_id}/{hashlib.sha256(data).hexdigest()}.zip"
+        key = f"functions/{hashlib.sha256(data).hexdigest()}.zip"
         s3.put_object(Bucket=bucket, Key=key, Body=data)
         code_uris[logical_id] = {"Bucket": bucket, "Key": key}
     return code_uris
+
+
+def local_api_url(api_id: str) -> str:
+    return f"{PUBLIC_ENDPOINT}/_aws/execute-api/{api_id}/api"
+
+
+def publish_web_page(s3, outputs: dict[str, str]) -> None:
+    """web/ into the web bucket, with config.js telling the page where the API is."""
+    bucket = outputs["WebBucketName"]
+    for path in sorted(WEB_DIR.rglob("*")):
+        if path.is_file():
+            content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
+            key = path.relative_to(WEB_DIR).as_posix()
+            s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=content_type)
+    config = f"window.PIPELINE_CONFIG = {json.dumps({'apiUrl': local_api_url(outputs['ApiId'])})};\n"
+    s3.put_object(Bucket=bucket, Key="config.js", Body=config.encode(), ContentType="text/javascript")
 
 
 def ensure_bucket(s3, bucket: str) -> None:
@@ -166,6 +189,7 @@ def deploy(stack_name: str, architecture: str, parameters: dict[str, str]) -> No
         reason = change_set.get("StatusReason", "")
         if any(marker in reason for marker in NO_CHANGES):
             print(f"Stack {stack_name} is up to date")
+            publish_web_page(s3, stack_outputs(cloudformation, stack_name))
             return
         raise DeployError(f"the change set for {stack_name} failed: {reason}")
 
@@ -180,12 +204,20 @@ def deploy(stack_name: str, architecture: str, parameters: dict[str, str]) -> No
         reasons = "\n  ".join(failure_reasons(cloudformation, stack_name)) or "(no failure events)"
         raise DeployError(f"stack {stack_name} ended {final['status']}:\n  {reasons}")
     print(f"Stack {stack_name}: {final['status']} in {time.monotonic() - started:.1f} s ({architecture})")
+    publish_web_page(s3, stack_outputs(cloudformation, stack_name))
+
+
+def stack_outputs(cloudformation, stack_name: str) -> dict[str, str]:
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
 def print_outputs(stack_name: str) -> None:
-    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-    for output in sorted(stack.get("Outputs", []), key=lambda output: output["OutputKey"]):
-        print(f"  {output['OutputKey']:28} {output['OutputValue']}")
+    outputs = stack_outputs(boto3.client("cloudformation"), stack_name)
+    for key, value in sorted(outputs.items()):
+        print(f"  {key:28} {value}")
+    print(f"  {'Local API':28} {local_api_url(outputs['ApiId'])}")
+    print(f"  {'Local web page':28} {PUBLIC_ENDPOINT}/{outputs['WebBucketName']}/index.html")
 
 
 def main() -> int:
@@ -208,7 +240,11 @@ def main() -> int:
     args = parser.parse_args()
     try:
         if args.command == "deploy":
-            parameters = {"Architecture": args.architecture, "ThumbnailMaxSize": args.thumbnail_max_size}
+            parameters = {
+                "Architecture": args.architecture,
+                "ThumbnailMaxSize": args.thumbnail_max_size,
+                "PublicS3Endpoint": PUBLIC_ENDPOINT,
+            }
             deploy(args.stack_name, args.architecture, parameters)
         else:
             print_outputs(args.stack_name)

@@ -49,11 +49,11 @@ ensure_venv() {
     "$python" -m venv "$VENV"
   fi
   local stamp
-  stamp=$(stamp_of requirements/constraints.txt requirements/dev.in emulator/pyproject.toml)
+  stamp=$(stamp_of requirements/constraints.txt requirements/dev.in emulator/pyproject.toml pyproject.toml)
   if [[ $(cat "$VENV/.installed" 2>/dev/null) != "$stamp" ]]; then
     say "Installing pinned dependencies into .venv (requirements/constraints.txt)"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-      -c requirements/constraints.txt -r requirements/dev.in -e ./emulator
+      -c requirements/constraints.txt -r requirements/dev.in -e ./emulator -e .
     echo "$stamp" >"$VENV/.installed"
   fi
 }

@@ -42,3 +42,16 @@ class ConcurrentUpdateError(PipelineError):
 
 class StorageError(PipelineError):
     """S3, DynamoDB or SNS refused or failed a request; worth retrying."""
+
+
+class InvalidRequestError(PipelineError):
+    """A request to the API that can never succeed as sent (HTTP 400)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ImageNotFoundError(PipelineError):
+    """No image with that id (HTTP 404)."""

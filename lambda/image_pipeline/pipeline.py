@@ -118,11 +118,11 @@ class ImagePipeline:
             previous = self._table.record(row, remove=records.stale_attributes(row))
         except ConcurrentUpdateError as newer:
             if new_thumbnail:
-                self._objects.delete_thumbnail(self._settings.thumbnails_bucket, new_thumbnail)
+                self._objects.delete(self._settings.thumbnails_bucket, new_thumbnail)
             return Result(Outcome.SUPERSEDED, image_id, str(newer))
         old_thumbnail = previous.get("ThumbnailKey") if previous else None
         if old_thumbnail and old_thumbnail != new_thumbnail:
-            self._objects.delete_thumbnail(str(previous["ThumbnailBucket"]), str(old_thumbnail))
+            self._objects.delete(str(previous["ThumbnailBucket"]), str(old_thumbnail))
         self._notifier.announce(records.notification(row))
         logger.info(
             "%s s3://%s/%s",
@@ -157,10 +157,10 @@ class ImagePipeline:
             return Result(Outcome.IGNORED, image_id, "thumbnails are never processed")
         if self._objects.exists(bucket, key):
             return Result(Outcome.SUPERSEDED, image_id, "the key was uploaded again after this removal")
-        deleted = self._table.delete_unless_newer(image_id, event_time)
+        deleted = self._table.delete(image_id, unless_written_after=event_time)
         if deleted is None:
             return Result(Outcome.NOTHING_TO_DELETE, image_id)
         if "ThumbnailKey" in deleted:
-            self._objects.delete_thumbnail(str(deleted["ThumbnailBucket"]), str(deleted["ThumbnailKey"]))
+            self._objects.delete(str(deleted["ThumbnailBucket"]), str(deleted["ThumbnailKey"]))
         self._notifier.announce(records.deletion_notice(deleted, records.utc_now()))
         return Result(Outcome.DELETED, image_id)

@@ -6,9 +6,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from image_pipeline.errors import ErrorCode
-from image_pipeline.imaging import Thumbnail
+
+if TYPE_CHECKING:  # the API imports records and must not pay for loading Pillow
+    from image_pipeline.imaging import Thumbnail
 
 THUMBNAIL_PREFIX = "thumbnails/"
 # Each thumbnail key names one version of its source (its ETag), so a thumbnail never changes
@@ -23,6 +26,8 @@ THUMBNAIL_ATTRIBUTES = (
     "ThumbnailContentType",
 )
 ERROR_ATTRIBUTES = ("ErrorCode", "ErrorMessage")
+# Every row is in one gallery: the NewestFirst index (partition Gallery, sort CreatedAt) lists them.
+GALLERY = "all"
 
 Row = dict[str, str | int]
 
@@ -77,6 +82,7 @@ def _source_attributes(source: SourceObject, now: str) -> Row:
         "SourceEventTime": source.event_time,
         "CreatedAt": now,
         "UpdatedAt": now,
+        "Gallery": GALLERY,
     }
 
 

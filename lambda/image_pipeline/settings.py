@@ -11,8 +11,30 @@ class ConfigurationError(Exception):
     """A required environment variable is missing or malformed."""
 
 
+class _Environment:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def required(self, name: str) -> str:
+        value = self._environ.get(name, "").strip()
+        if not value:
+            raise ConfigurationError(f"environment variable {name} is required")
+        return value
+
+    def optional(self, name: str) -> str | None:
+        return self._environ.get(name, "").strip() or None
+
+    def positive_int(self, name: str, default: int) -> int:
+        text = self._environ.get(name, "").strip() or str(default)
+        if not text.isdigit() or int(text) < 1:
+            raise ConfigurationError(f"environment variable {name} must be a positive integer, got {text!r}")
+        return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
+    """The image processor's."""
+
     thumbnails_bucket: str
     metadata_table: str
     notifications_topic_arn: str
@@ -24,30 +46,40 @@ class Settings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        def required(name: str) -> str:
-            value = environ.get(name, "").strip()
-            if not value:
-                raise ConfigurationError(f"environment variable {name} is required")
-            return value
-
-        def positive_int(name: str, default: int) -> int:
-            text = environ.get(name, "").strip() or str(default)
-            if not text.isdigit() or int(text) < 1:
-                raise ConfigurationError(
-                    f"environment variable {name} must be a positive integer, got {text!r}"
-                )
-            return int(text)
-
+        env = _Environment(environ)
         width, height = parse_box(environ.get("THUMBNAIL_MAX_SIZE", "256x256"))
         return cls(
-            thumbnails_bucket=required("THUMBNAILS_BUCKET"),
-            metadata_table=required("IMAGE_METADATA_TABLE"),
-            notifications_topic_arn=required("NOTIFICATIONS_TOPIC_ARN"),
-            idempotency_table=required("IDEMPOTENCY_TABLE"),
+            thumbnails_bucket=env.required("THUMBNAILS_BUCKET"),
+            metadata_table=env.required("IMAGE_METADATA_TABLE"),
+            notifications_topic_arn=env.required("NOTIFICATIONS_TOPIC_ARN"),
+            idempotency_table=env.required("IDEMPOTENCY_TABLE"),
             thumbnail_max_width=width,
             thumbnail_max_height=height,
-            max_image_pixels=positive_int("MAX_IMAGE_PIXELS", cls.max_image_pixels),
-            max_upload_bytes=positive_int("MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            max_image_pixels=env.positive_int("MAX_IMAGE_PIXELS", cls.max_image_pixels),
+            max_upload_bytes=env.positive_int("MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+        )
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The REST API's."""
+
+    uploads_bucket: str
+    metadata_table: str
+    max_upload_bytes: int = 100 * 1024 * 1024
+    url_expiry_seconds: int = 300
+    # Where browsers and shells reach S3 (presigned URLs); None: where this function does.
+    public_s3_endpoint: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> ApiSettings:
+        env = _Environment(environ)
+        return cls(
+            uploads_bucket=env.required("UPLOADS_BUCKET"),
+            metadata_table=env.required("IMAGE_METADATA_TABLE"),
+            max_upload_bytes=env.positive_int("MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            url_expiry_seconds=env.positive_int("URL_EXPIRY_SECONDS", cls.url_expiry_seconds),
+            public_s3_endpoint=env.optional("PUBLIC_S3_ENDPOINT"),
         )
 
 

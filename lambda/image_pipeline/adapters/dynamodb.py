@@ -3,7 +3,9 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from image_pipeline.errors import ConcurrentUpdateError, StorageError
-from image_pipeline.records import Row
+from image_pipeline.records import GALLERY, Row
+
+NEWEST_FIRST_INDEX = "NewestFirst"
 
 # Rows only move forward: a result for an older version of the object never replaces a newer one.
 _NOT_NEWER = "attribute_not_exists(ImageID) OR SourceEventTime <= :event_time"
@@ -66,16 +68,47 @@ class MetadataTable:
         previous = response.get("Attributes")
         return _from_item(previous) if previous else None
 
-    def delete_unless_newer(self, image_id: str, removed_at: str) -> Row | None:
-        """Delete the row unless it records a version written after `removed_at`; returns what
-        was deleted (None when there was nothing, or something newer, to keep)."""
+    def get(self, image_id: str) -> Row | None:
+        try:
+            item = self._dynamodb.get_item(
+                TableName=self._table_name, Key={"ImageID": {"S": image_id}}, ConsistentRead=True
+            ).get("Item")
+        except ClientError as error:
+            raise StorageError(f"reading row {image_id} failed: {_error_code(error)}") from error
+        return _from_item(item) if item else None
+
+    def newest(
+        self, limit: int, start_key: dict[str, dict[str, str]] | None
+    ) -> tuple[list[Row], dict[str, dict[str, str]] | None]:
+        """A page of rows, newest first (NewestFirst index), and the key to continue from."""
+        try:
+            response = self._dynamodb.query(
+                TableName=self._table_name,
+                IndexName=NEWEST_FIRST_INDEX,
+                KeyConditionExpression="Gallery = :gallery",
+                ExpressionAttributeValues={":gallery": {"S": GALLERY}},
+                ScanIndexForward=False,
+                Limit=limit,
+                **({"ExclusiveStartKey": start_key} if start_key else {}),
+            )
+        except ClientError as error:
+            raise StorageError(f"listing rows failed: {_error_code(error)}") from error
+        return [_from_item(item) for item in response["Items"]], response.get("LastEvaluatedKey")
+
+    def delete(self, image_id: str, unless_written_after: str | None = None) -> Row | None:
+        """Delete the row (unless it records a version written after `unless_written_after`);
+        returns what was deleted, or None when there was nothing (or something newer) to keep."""
+        condition, values = "attribute_exists(ImageID)", {}
+        if unless_written_after is not None:
+            condition += " AND SourceEventTime <= :removed_at"
+            values = {"ExpressionAttributeValues": {":removed_at": {"S": unless_written_after}}}
         try:
             response = self._dynamodb.delete_item(
                 TableName=self._table_name,
                 Key={"ImageID": {"S": image_id}},
-                ConditionExpression="attribute_exists(ImageID) AND SourceEventTime <= :removed_at",
-                ExpressionAttributeValues={":removed_at": {"S": removed_at}},
+                ConditionExpression=condition,
                 ReturnValues="ALL_OLD",
+                **values,
             )
         except ClientError as error:
             if _error_code(error) == "ConditionalCheckFailedException":

@@ -14,8 +14,11 @@ def _error_code(error: ClientError) -> str:
 
 
 class ObjectStore:
-    def __init__(self, s3_client) -> None:
+    def __init__(self, s3_client, presigning_client=None) -> None:
         self._s3 = s3_client
+        # Presigned URLs are used by browsers and shells, which may reach S3 at another address
+        # than the function does (PUBLIC_S3_ENDPOINT); signing needs no network.
+        self._presigner = presigning_client or s3_client
 
     def read_source(
         self, bucket: str, key: str, expected_etag: str | None, event_time: str, max_bytes: int
@@ -75,8 +78,25 @@ class ObjectStore:
         except ClientError as error:
             raise StorageError(f"writing s3://{bucket}/{key} failed: {_error_code(error)}") from error
 
-    def delete_thumbnail(self, bucket: str, key: str) -> None:
+    def delete(self, bucket: str, key: str) -> None:
         try:
             self._s3.delete_object(Bucket=bucket, Key=key)
         except ClientError as error:
             raise StorageError(f"deleting s3://{bucket}/{key} failed: {_error_code(error)}") from error
+
+    def presigned_post(
+        self, bucket: str, key: str, content_type: str, max_bytes: int, expires_in: int
+    ) -> dict[str, object]:
+        """A browser form upload for exactly this key, content type and size range."""
+        return self._presigner.generate_presigned_post(
+            Bucket=bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_in,
+        )
+
+    def presigned_get(self, bucket: str, key: str, expires_in: int) -> str:
+        return self._presigner.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
+        )

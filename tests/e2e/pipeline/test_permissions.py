@@ -11,6 +11,7 @@ exactly those resources: nothing missing, nothing unused, no wildcard actions, n
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import uuid
 from dataclasses import dataclass
@@ -25,9 +26,13 @@ from samtranslator.translator.transform import transform
 from scripts.deploy_stack import load_template
 from tests import images
 from tests.e2e.conftest import ENDPOINT, REGION
+from tests.e2e.pipeline.conftest import STACK_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-FUNCTION_ROLES = {"ImageProcessorFunction": "image_pipeline.handlers.process_image"}
+HANDLER_MODULES = {
+    "ImageProcessorFunction": "image_pipeline.handlers.process_image",
+    "ApiFunction": "image_pipeline.handlers.api",
+}
 
 Permission = tuple[str, str]  # (action, resource ARN)
 
@@ -169,9 +174,11 @@ class CallRecorder:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, dict]] = []
+        self.paused = False
 
     def __call__(self, params: dict, model, **_: Any) -> None:
-        self.calls.append((model.service_model.service_name, model.name, dict(params)))
+        if not self.paused:
+            self.calls.append((model.service_model.service_name, model.name, dict(params)))
 
 
 def required_permissions(calls: list[tuple[str, str, dict]], resolver: Resolver) -> set[Permission]:
@@ -188,7 +195,9 @@ def required_permissions(calls: list[tuple[str, str, dict]], resolver: Resolver)
             else:
                 required.add((f"s3:{operation}", f"arn:aws:s3:::{bucket}/{key}"))
         elif service == "dynamodb":
-            required.add((f"dynamodb:{operation}", arn.format("dynamodb") + f":table/{params['TableName']}"))
+            table = arn.format("dynamodb") + f":table/{params['TableName']}"
+            index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
+            required.add((f"dynamodb:{operation}", table + index))
         elif service == "sns":
             required.add((f"sns:{operation}", params["TopicArn"]))
         else:
@@ -196,40 +205,45 @@ def required_permissions(calls: list[tuple[str, str, dict]], resolver: Resolver)
     return required
 
 
-def platform_permissions(resolver: Resolver, function_name: str) -> set[Permission]:
-    """What Lambda does with the function's role on its behalf: logs, and the failure destination."""
-    log_stream = f"{resolver.arns['ImageProcessorLogGroup'][:-2]}:log-stream:2026/01/01/[$LATEST]abc"
-    assert function_name in log_stream
-    return {
-        ("logs:CreateLogStream", log_stream),
-        ("logs:PutLogEvents", log_stream),
-        ("sqs:SendMessage", resolver.arns["DeadLetterQueue"]),
-    }
+def platform_permissions(
+    resolver: Resolver, log_group: str, failure_destination: str | None
+) -> set[Permission]:
+    """What Lambda does with a function's role on its behalf: logs, and the failure destination."""
+    log_stream = f"{resolver.arns[log_group][:-2]}:log-stream:2026/01/01/[$LATEST]abc"
+    permissions = {("logs:CreateLogStream", log_stream), ("logs:PutLogEvents", log_stream)}
+    if failure_destination:
+        permissions.add(("sqs:SendMessage", resolver.arns[failure_destination]))
+    return permissions
 
 
 @pytest.fixture
-def image_processor_in_process(aws, stack, monkeypatch):
-    """The function's handler module imported here, configured like the deployed function, with
-    every boto3 call recorded."""
-    variables = aws("lambda").get_function_configuration(FunctionName=stack.function_name)["Environment"][
-        "Variables"
-    ]
-    for name, value in {
-        **variables,
-        "MAX_UPLOAD_BYTES": str(300 * 1024),  # small, so that the oversize path is cheap to take
-        "AWS_ENDPOINT_URL": ENDPOINT,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    recorder = CallRecorder()
-    boto3.setup_default_session()
-    boto3.DEFAULT_SESSION.events.register("before-parameter-build", recorder)
-    sys.modules.pop(FUNCTION_ROLES["ImageProcessorFunction"], None)
-    module = importlib.import_module(FUNCTION_ROLES["ImageProcessorFunction"])
-    yield module, recorder
-    sys.modules.pop(FUNCTION_ROLES["ImageProcessorFunction"], None)
+def in_process(aws, monkeypatch):
+    """Import a function's handler module here, configured like the deployed function, with every
+    boto3 call recorded."""
+    loaded: list[str] = []
+
+    def load(function_name: str, logical_id: str, **overrides: str):
+        configuration = aws("lambda").get_function_configuration(FunctionName=function_name)
+        for name, value in {
+            **configuration["Environment"]["Variables"],
+            **overrides,
+            "AWS_ENDPOINT_URL": ENDPOINT,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": REGION,
+        }.items():
+            monkeypatch.setenv(name, value)
+        recorder = CallRecorder()
+        boto3.setup_default_session()
+        boto3.DEFAULT_SESSION.events.register("before-parameter-build", recorder)
+        module_name = HANDLER_MODULES[logical_id]
+        sys.modules.pop(module_name, None)
+        loaded.append(module_name)
+        return importlib.import_module(module_name), recorder
+
+    yield load
+    for module_name in loaded:
+        sys.modules.pop(module_name, None)
     boto3.DEFAULT_SESSION = None
 
 
@@ -273,22 +287,11 @@ def run_every_path(module, aws, stack) -> None:
         assert outcome(removal) in ("DELETED", "NOTHING_TO_DELETE")
 
 
-def test_function_role_allows_exactly_what_its_code_does(aws, stack, image_processor_in_process):
-    module, recorder = image_processor_in_process
-    resolver = Resolver(aws, stack_name="image-pipeline")
-    translated = transform(packaged_template(), {}, NoManagedPolicies())
-    statements = role_statements(translated, "ImageProcessorFunction", resolver)
-
-    run_every_path(module, aws, stack)
-    required = required_permissions(recorder.calls, resolver) | platform_permissions(
-        resolver, stack.function_name
-    )
-
+def assert_exact_role(statements: list[dict], required: set[Permission]) -> None:
     # Nothing missing: every call the code made (and Lambda makes for it) is allowed.
     assert not missing(statements, required), (
         f"the template's role lacks: {sorted(missing(statements, required))}"
     )
-
     # Nothing broader: no wildcard actions, no Resource "*", wildcards only for keys under a prefix.
     for statement in statements:
         assert all("*" not in action for action in as_list(statement["Action"])), statement
@@ -302,3 +305,88 @@ def test_function_role_allows_exactly_what_its_code_does(aws, stack, image_proce
             assert missing(narrowed, required), (
                 f"{action} in {statement.get('Sid')} is granted but never used"
             )
+
+
+def test_image_processor_role_allows_exactly_what_its_code_does(aws, stack, in_process):
+    # A small byte limit, so that the oversize path is cheap to take.
+    module, recorder = in_process(
+        stack.function_name, "ImageProcessorFunction", MAX_UPLOAD_BYTES=str(300 * 1024)
+    )
+    resolver = Resolver(aws, stack_name=STACK_NAME)
+    translated = transform(packaged_template(), {}, NoManagedPolicies())
+    statements = role_statements(translated, "ImageProcessorFunction", resolver)
+
+    run_every_path(module, aws, stack)
+    required = required_permissions(recorder.calls, resolver)
+    required |= platform_permissions(resolver, "ImageProcessorLogGroup", "DeadLetterQueue")
+    assert_exact_role(statements, required)
+
+
+def api_event(method: str, path: str, body: dict | None = None, query: dict | None = None) -> dict:
+    """An API Gateway (REST, Lambda proxy) event, as the ImagesApi sends it."""
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "httpMethod": method,
+            "path": path,
+            "stage": "api",
+            "resourcePath": path,
+            "requestId": "t",
+        },
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+
+
+def test_api_role_allows_exactly_what_its_code_does(aws, stack, in_process, wait_for_row):
+    api_function = aws("cloudformation").describe_stack_resource(
+        StackName=STACK_NAME, LogicalResourceId="ApiFunction"
+    )["StackResourceDetail"]["PhysicalResourceId"]
+    module, recorder = in_process(api_function, "ApiFunction")
+    # A presigned POST is signed without an API call; it is still a PutObject the role must allow.
+    presigner = module.objects._presigner
+    sign_post = presigner.generate_presigned_post
+
+    def recorded_post(Bucket: str, Key: str, **kwargs: Any):  # noqa: N803 - boto3's names
+        recorder.calls.append(("s3", "PutObject", {"Bucket": Bucket, "Key": Key}))
+        recorder.paused = True  # botocore resolves the endpoint through a CreateBucket model: not a call
+        try:
+            return sign_post(Bucket=Bucket, Key=Key, **kwargs)
+        finally:
+            recorder.paused = False
+
+    presigner.generate_presigned_post = recorded_post
+    resolver = Resolver(aws, stack_name=STACK_NAME)
+    statements = role_statements(
+        transform(packaged_template(), {}, NoManagedPolicies()), "ApiFunction", resolver
+    )
+    context = LambdaContext(api_function)
+
+    def call(method: str, path: str, **kwargs: Any) -> tuple[int, dict | None]:
+        response = module.handler(api_event(method, path, **kwargs), context)
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+    status, created = call(
+        "POST", "/uploads", body={"filename": "p.jpg", "contentType": "image/jpeg", "size": 9000}
+    )
+    assert status == 201
+    data = images.jpeg(300, 200)
+    aws("s3").put_object(Bucket=stack.uploads_bucket, Key=created["key"], Body=data)
+    wait_for_row(created["imageId"])
+    assert call("GET", "/images", query={"limit": "5"})[0] == 200
+    assert call("GET", f"/images/{created['imageId']}")[0] == 200  # presigned GETs: original, thumbnail
+    assert call("DELETE", f"/images/{created['imageId']}")[0] == 204
+    assert call("GET", f"/images/{created['imageId']}")[0] == 404
+
+    required = required_permissions(recorder.calls, resolver) | platform_permissions(
+        resolver, "ApiLogGroup", None
+    )
+    assert_exact_role(statements, required)

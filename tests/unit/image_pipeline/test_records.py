@@ -66,6 +66,7 @@ def test_processed_row_has_every_contract_field_with_numbers_as_numbers():
         "Status": "PROCESSED",
         "CreatedAt": NOW,
         "UpdatedAt": NOW,
+        "Gallery": "all",
     }
     assert set(records.stale_attributes(row)) == {"ErrorCode", "ErrorMessage"}
 

@@ -1,0 +1,1 @@
+"""imgpipe: upload photos to the image pipeline and manage the gallery from a terminal."""

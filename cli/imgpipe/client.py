@@ -1,0 +1,173 @@
+"""The pipeline's REST API, found through the stack's Outputs (emulator by default, or AWS)."""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import requests
+
+EMULATOR_ENDPOINT = "http://localhost:4566"
+FINAL_STATUSES = ("PROCESSED", "FAILED")
+# What the API accepts, by file extension (mimetypes does not know every phone format).
+CONTENT_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".bmp": "image/bmp",
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".avif": "image/avif",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class Target:
+    api_url: str
+    web_url: str
+
+
+def find_target(stack_name: str, use_aws: bool, profile: str | None, region: str | None) -> Target:
+    """The API and web page of the stack, on the emulator or (use_aws) on AWS."""
+    if use_aws or profile:
+        session = boto3.Session(profile_name=profile, region_name=region)
+        cloudformation = session.client("cloudformation")
+    else:
+        session = boto3.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name=region or "us-east-1"
+        )
+        cloudformation = session.client("cloudformation", endpoint_url=EMULATOR_ENDPOINT)
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    if use_aws or profile:
+        return Target(api_url=outputs["ApiUrl"], web_url=outputs["WebUrl"])
+    return Target(
+        api_url=f"{EMULATOR_ENDPOINT}/_aws/execute-api/{outputs['ApiId']}/api",
+        web_url=f"{EMULATOR_ENDPOINT}/{outputs['WebBucketName']}/index.html",
+    )
+
+
+def content_type_of(path: Path) -> str:
+    return (
+        CONTENT_TYPES.get(path.suffix.lower())
+        or mimetypes.guess_type(path.name)[0]
+        or "application/octet-stream"
+    )
+
+
+class ProgressReader:
+    """A file-like body that reports how much of it has been sent."""
+
+    def __init__(self, data: bytes, on_progress: Callable[[int], None]) -> None:
+        self._data, self._position, self._on_progress = data, 0, on_progress
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._data) if size is None or size < 0 else min(len(self._data), self._position + size)
+        chunk = self._data[self._position : end]
+        self._position = end
+        self._on_progress(len(chunk))
+        return chunk
+
+
+def multipart(fields: dict[str, str], filename: str, data: bytes, content_type: str) -> tuple[bytes, str]:
+    boundary = f"imgpipe-{time.time_ns()}"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    quoted = filename.replace('"', "%22")
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{quoted}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n".encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+class PipelineClient:
+    def __init__(self, api_url: str, timeout: float = 30) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._http = requests.Session()
+        self._timeout = timeout
+
+    def _call(self, method: str, path: str, **kwargs) -> dict | None:
+        response = self._http.request(method, f"{self.api_url}{path}", timeout=self._timeout, **kwargs)
+        if response.status_code == 204:
+            return None
+        body = response.json()
+        if not response.ok:
+            error = body.get("error", {})
+            raise ApiError(
+                response.status_code, error.get("code", "ERROR"), error.get("message", response.text)
+            )
+        return body
+
+    def upload(self, path: Path, on_progress: Callable[[int], None]) -> str:
+        """Upload a file through a presigned POST; returns its image id."""
+        data = path.read_bytes()
+        content_type = content_type_of(path)
+        created = self._call(
+            "POST", "/uploads", json={"filename": path.name, "contentType": content_type, "size": len(data)}
+        )
+        body, form_type = multipart(created["upload"]["fields"], path.name, data, content_type)
+        response = self._http.post(
+            created["upload"]["url"],
+            data=ProgressReader(body, on_progress),
+            headers={"Content-Type": form_type},
+            timeout=max(self._timeout, 300),
+        )
+        if not response.ok:
+            raise ApiError(response.status_code, "UPLOAD_REFUSED", response.text[:300])
+        return created["imageId"]
+
+    def wait_until_final(self, image_id: str, timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                item = self.get(image_id)
+                if item["Status"] in FINAL_STATUSES:
+                    return item
+            except ApiError as error:
+                if error.status != 404:
+                    raise
+            if time.monotonic() > deadline:
+                raise ApiError(408, "STILL_PROCESSING", f"{image_id} not processed within {timeout:.0f} s")
+            time.sleep(0.2)
+
+    def get(self, image_id: str) -> dict:
+        return self._call("GET", f"/images/{image_id}")
+
+    def delete(self, image_id: str) -> None:
+        self._call("DELETE", f"/images/{image_id}")
+
+    def images(self, limit: int | None = None) -> Iterator[dict]:
+        """Newest first, across pages, at most `limit`."""
+        token, seen = None, 0
+        while True:
+            page = self._call("GET", "/images", params={"limit": 100, **({"next": token} if token else {})})
+            for item in page["items"]:
+                if limit is not None and seen >= limit:
+                    return
+                seen += 1
+                yield item
+            token = page["next"]
+            if not token:
+                return
