@@ -94,7 +94,7 @@ lock: venv ## Re-resolve requirements/dev.in and rewrite requirements/constraint
 
 .PHONY: clean
 clean: down ## Stop the emulator and remove .venv, .localstack and caches
-	rm -rf $(VENV) .localstack build .pytest_cache .ruff_cache
+	rm -rf $(VENV) .localstack build test-artifacts .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 .PHONY: bench

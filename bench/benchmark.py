@@ -154,11 +154,20 @@ def bench_latency(pipeline_: Pipeline, count: int) -> None:
     )
 
 
+def upload_in_parallel(pipeline_: Pipeline, name: str, payloads: list[bytes]) -> list[str]:
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(
+            pool.map(
+                lambda numbered: pipeline_.upload(f"{name}-{numbered[0]}.jpg", numbered[1]),
+                enumerate(payloads),
+            )
+        )
+
+
 def bench_burst(pipeline_: Pipeline, count: int) -> None:
     data = photo_like_jpeg(*SIZES["1 MP"])
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        keys = list(pool.map(lambda number: pipeline_.upload(f"burst-{number}.jpg", data), range(count)))
+    keys = upload_in_parallel(pipeline_, "burst", [data] * count)
     uploaded = time.perf_counter() - started
     for key in keys:
         pipeline_.wait_for_row(key)

@@ -54,9 +54,27 @@ def image_id(bucket: str, key: str) -> str:
     return hashlib.sha256(f"s3://{bucket}/{key}".encode()).hexdigest()[:32]
 
 
+MAX_KEY_BYTES = 1024  # S3's limit
+
+
+def is_safe_key(key: str) -> bool:
+    """No absolute path, no empty, `.` or `..` segment: a key that stays inside its folder when
+    someone syncs the bucket to a disk."""
+    return not key.startswith("/") and all(segment not in ("", ".", "..") for segment in key.split("/"))
+
+
 def thumbnail_key(source_key: str, source_etag: str, extension: str) -> str:
-    """thumbnails/<source key>/<source ETag>.<ext>: derived from the whole key and its version."""
-    return f"{THUMBNAIL_PREFIX}{source_key}/{source_etag}.{extension}"
+    """thumbnails/<source key>/<source ETag>.<ext>: derived from the whole key and its version.
+
+    A source key that is not safe to repeat (`..`, a leading `/`, empty segments) or too long is
+    replaced by its hash: thumbnails/_/<sha256 of the key>/<ETag>.<ext>."""
+    etag = (
+        "".join(character for character in source_etag if character.isalnum() or character == "-") or "none"
+    )
+    derived = f"{THUMBNAIL_PREFIX}{source_key}/{etag}.{extension}"
+    if is_safe_key(source_key) and len(derived.encode()) <= MAX_KEY_BYTES:
+        return derived
+    return f"{THUMBNAIL_PREFIX}_/{hashlib.sha256(source_key.encode()).hexdigest()}/{etag}.{extension}"
 
 
 def is_own_output(key: str) -> bool:

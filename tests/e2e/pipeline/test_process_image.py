@@ -157,3 +157,12 @@ def wait_for_report_line(aws, function_name: str, source_key: str, timeout: floa
             return reports[0]
         time.sleep(0.2)
     raise AssertionError(f"no REPORT line for the invocation that processed {source_key} within {timeout} s")
+
+
+def test_a_source_key_with_dot_dot_segments_gets_a_safe_thumbnail_key(aws, upload, wait_for_row):
+    uploaded = upload("../../escape.jpg", images.jpeg(300, 200))
+    row = wait_for_row(uploaded.image_id)
+    assert row["SourceKey"] == uploaded.key and ".." in row["SourceKey"]
+    assert row["ThumbnailKey"].startswith("thumbnails/_/") and ".." not in row["ThumbnailKey"]
+    thumbnail, _ = fetch_thumbnail(aws, row)
+    assert thumbnail.size == (256, 171)

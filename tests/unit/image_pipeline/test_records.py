@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from image_pipeline import records
 from image_pipeline.errors import ErrorCode
 from image_pipeline.imaging import make_thumbnail
@@ -36,6 +37,23 @@ def test_thumbnail_key_names_the_source_key_and_version():
         "photos/cat.png", "e1f2", "jpg"
     )
     assert records.thumbnail_key("a.jpg", "v1", "jpg") != records.thumbnail_key("a.jpg", "v2", "jpg")
+
+
+@pytest.mark.parametrize(
+    "unsafe",
+    ["../../etc/passwd", "/absolute/photo.jpg", "a/../b.jpg", "a//b.jpg", "./a.jpg", "a/" * 600 + "b.jpg"],
+)
+def test_derived_keys_never_carry_dot_dot_absolute_paths_or_exceed_s3s_limit(unsafe):
+    key = records.thumbnail_key(unsafe, "e1f2", "jpg")
+    assert records.is_safe_key(key) and len(key.encode()) <= records.MAX_KEY_BYTES
+    assert key.startswith("thumbnails/_/") and key.endswith("/e1f2.jpg")
+    assert key == records.thumbnail_key(unsafe, "e1f2", "jpg")  # deterministic
+    assert key != records.thumbnail_key(unsafe + "x", "e1f2", "jpg")
+
+
+def test_etag_is_reduced_to_safe_characters():
+    assert records.thumbnail_key("a.jpg", '"abc-3"', "jpg") == "thumbnails/a.jpg/abc-3.jpg"
+    assert records.thumbnail_key("a.jpg", "../x", "jpg") == "thumbnails/a.jpg/x.jpg"
 
 
 def test_own_output_is_recognised_by_prefix():
