@@ -93,7 +93,7 @@ lock: venv ## Re-resolve requirements/dev.in and rewrite requirements/constraint
 	@scripts/lock.sh
 
 .PHONY: clean
-clean: down ## Stop the emulator and remove .venv, .localstack and caches
+clean: down ## Stop the emulator and remove .venv, .localstack, build, test-artifacts and caches
 	rm -rf $(VENV) .localstack build test-artifacts .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
