@@ -6,11 +6,12 @@ import os
 
 import boto3
 
+from scripts import deploy_stack
+
 
 def stack_name() -> str:
     return os.environ.get("STACK_NAME") or "image-pipeline"
 
 
 def stack_outputs(name: str | None = None) -> dict[str, str]:
-    stack = boto3.client("cloudformation").describe_stacks(StackName=name or stack_name())["Stacks"][0]
-    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    return deploy_stack.stack_outputs(boto3.client("cloudformation"), name or stack_name())

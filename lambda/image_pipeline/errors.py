@@ -19,13 +19,19 @@ class PipelineError(Exception):
     """Base of every error the pipeline raises on purpose."""
 
 
-class ImageRejectedError(PipelineError):
-    """The upload can never become a thumbnail: a permanent, user-visible failure."""
+class CodedError(PipelineError):
+    """An error that carries a stable code for machines and a message for people."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class ImageRejectedError(CodedError):
+    """The upload can never become a thumbnail: a permanent, user-visible failure."""
+
+    code: ErrorCode
 
 
 class SourceObjectMissingError(PipelineError):
@@ -44,13 +50,8 @@ class StorageError(PipelineError):
     """S3, DynamoDB or SNS refused or failed a request; worth retrying."""
 
 
-class InvalidRequestError(PipelineError):
+class InvalidRequestError(CodedError):
     """A request to the API that can never succeed as sent (HTTP 400)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class ImageNotFoundError(PipelineError):

@@ -26,6 +26,7 @@ MODE_FILE = REPO_ROOT / ".localstack" / "emulator.mode"
 ENDPOINT = "http://localhost:4566"
 REGION = "us-east-1"
 TARGET_AWS = os.environ.get("E2E_TARGET") == "aws"
+STACK_NAME = os.environ.get("STACK_NAME") or "image-pipeline"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -82,3 +83,15 @@ def unique_name(request: pytest.FixtureRequest) -> str:
     """A name no other test (or earlier run) uses: test name plus a random suffix."""
     base = request.node.name.split("[")[0].removeprefix("test_").replace("_", "-")[:30]
     return f"{base}-{uuid.uuid4().hex[:8]}"
+
+
+def stack_outputs(aws) -> dict[str, str]:
+    """The deployed stack's Outputs: the names every test and tool reads."""
+    stack = aws("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
+
+
+@pytest.fixture
+def api_url(aws, emulator) -> str:
+    """The REST API's local URL. Read per test: a test may restart the emulator (a new ApiId)."""
+    return f"{emulator}/_aws/execute-api/{stack_outputs(aws)['ApiId']}/api"

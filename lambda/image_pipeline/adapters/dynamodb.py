@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from image_pipeline.adapters import error_code
 from image_pipeline.errors import ConcurrentUpdateError, StorageError
 from image_pipeline.records import GALLERY, Row
 
@@ -19,10 +20,6 @@ def _to_attribute(value: str | int) -> dict[str, str]:
 
 def _from_item(item: dict[str, dict[str, str]]) -> Row:
     return {name: int(value["N"]) if "N" in value else value["S"] for name, value in item.items()}
-
-
-def _error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "Unknown")
 
 
 class MetadataTable:
@@ -60,11 +57,11 @@ class MetadataTable:
                 ReturnValues="ALL_OLD",
             )
         except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 raise ConcurrentUpdateError(
                     f"row {row['ImageID']} already records a newer version"
                 ) from error
-            raise StorageError(f"saving row {row['ImageID']} failed: {_error_code(error)}") from error
+            raise StorageError(f"saving row {row['ImageID']} failed: {error_code(error)}") from error
         previous = response.get("Attributes")
         return _from_item(previous) if previous else None
 
@@ -74,7 +71,7 @@ class MetadataTable:
                 TableName=self._table_name, Key={"ImageID": {"S": image_id}}, ConsistentRead=True
             ).get("Item")
         except ClientError as error:
-            raise StorageError(f"reading row {image_id} failed: {_error_code(error)}") from error
+            raise StorageError(f"reading row {image_id} failed: {error_code(error)}") from error
         return _from_item(item) if item else None
 
     def newest(
@@ -92,7 +89,7 @@ class MetadataTable:
                 **({"ExclusiveStartKey": start_key} if start_key else {}),
             )
         except ClientError as error:
-            raise StorageError(f"listing rows failed: {_error_code(error)}") from error
+            raise StorageError(f"listing rows failed: {error_code(error)}") from error
         return [_from_item(item) for item in response["Items"]], response.get("LastEvaluatedKey")
 
     def delete(self, image_id: str, unless_written_after: str | None = None) -> Row | None:
@@ -111,7 +108,7 @@ class MetadataTable:
                 **values,
             )
         except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 return None
-            raise StorageError(f"deleting row {image_id} failed: {_error_code(error)}") from error
+            raise StorageError(f"deleting row {image_id} failed: {error_code(error)}") from error
         return _from_item(response["Attributes"])

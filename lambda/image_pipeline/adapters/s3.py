@@ -2,15 +2,12 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from image_pipeline.adapters import error_code
 from image_pipeline.errors import SourceObjectChangedError, SourceObjectMissingError, StorageError
 from image_pipeline.records import THUMBNAIL_CACHE_CONTROL, SourceObject
 
 _MISSING = {"NoSuchKey", "NoSuchBucket", "404", "NotFound"}
 _CHANGED = {"PreconditionFailed", "412"}
-
-
-def _error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "Unknown")
 
 
 class ObjectStore:
@@ -32,7 +29,7 @@ class ObjectStore:
                 Bucket=bucket, Key=key, **({"IfMatch": expected_etag} if expected_etag else {})
             )
         except ClientError as error:
-            code = _error_code(error)
+            code = error_code(error)
             if code in _MISSING:
                 raise SourceObjectMissingError(f"s3://{bucket}/{key} does not exist") from error
             if code in _CHANGED:
@@ -61,9 +58,9 @@ class ObjectStore:
         try:
             self._s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if _error_code(error) in _MISSING:
+            if error_code(error) in _MISSING:
                 return False
-            raise StorageError(f"checking s3://{bucket}/{key} failed: {_error_code(error)}") from error
+            raise StorageError(f"checking s3://{bucket}/{key} failed: {error_code(error)}") from error
         return True
 
     def write_thumbnail(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
@@ -76,13 +73,13 @@ class ObjectStore:
                 CacheControl=THUMBNAIL_CACHE_CONTROL,
             )
         except ClientError as error:
-            raise StorageError(f"writing s3://{bucket}/{key} failed: {_error_code(error)}") from error
+            raise StorageError(f"writing s3://{bucket}/{key} failed: {error_code(error)}") from error
 
     def delete(self, bucket: str, key: str) -> None:
         try:
             self._s3.delete_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            raise StorageError(f"deleting s3://{bucket}/{key} failed: {_error_code(error)}") from error
+            raise StorageError(f"deleting s3://{bucket}/{key} failed: {error_code(error)}") from error
 
     def presigned_post(
         self, bucket: str, key: str, content_type: str, max_bytes: int, expires_in: int

@@ -4,6 +4,7 @@ import json
 
 from botocore.exceptions import ClientError
 
+from image_pipeline.adapters import error_code
 from image_pipeline.errors import StorageError
 
 
@@ -21,6 +22,5 @@ class Notifier:
                 MessageAttributes={"status": {"DataType": "String", "StringValue": str(message["Status"])}},
             )
         except ClientError as error:
-            code = error.response["Error"]["Code"]
-            raise StorageError(f"publishing to {self._topic_arn} failed: {code}") from error
+            raise StorageError(f"publishing to {self._topic_arn} failed: {error_code(error)}") from error
         return response["MessageId"]

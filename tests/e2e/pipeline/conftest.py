@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,9 +12,9 @@ from urllib.parse import quote_plus
 import pytest
 from image_pipeline.records import image_id
 
+from tests.e2e.conftest import stack_outputs
 from tests.e2e.messaging import subscribe_new_queue
 
-STACK_NAME = os.environ.get("STACK_NAME") or "image-pipeline"
 WAIT_SECONDS = 60
 
 
@@ -31,8 +30,7 @@ class Stack:
 
 
 def read_stack(aws) -> Stack:
-    description = aws("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in description["Outputs"]}
+    outputs = stack_outputs(aws)
     return Stack(
         uploads_bucket=outputs["UploadsBucketName"],
         thumbnails_bucket=outputs["ThumbnailsBucketName"],

@@ -25,8 +25,7 @@ from samtranslator.translator.transform import transform
 
 from scripts.deploy_stack import load_template
 from tests import images
-from tests.e2e.conftest import ENDPOINT, REGION
-from tests.e2e.pipeline.conftest import STACK_NAME
+from tests.e2e.conftest import ENDPOINT, REGION, STACK_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 HANDLER_MODULES = {

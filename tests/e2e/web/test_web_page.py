@@ -12,7 +12,7 @@ import requests
 from playwright.sync_api import expect, sync_playwright
 
 from tests import images
-from tests.e2e.pipeline.conftest import STACK_NAME
+from tests.e2e.conftest import stack_outputs
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -40,13 +40,8 @@ def browser():
 
 
 @pytest.fixture
-def web(aws, emulator) -> dict[str, str]:
-    stack = aws("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
-    return {
-        "page": f"{emulator}/{outputs['WebBucketName']}/index.html",
-        "api": f"{emulator}/_aws/execute-api/{outputs['ApiId']}/api",
-    }
+def web(aws, emulator, api_url) -> dict[str, str]:
+    return {"page": f"{emulator}/{stack_outputs(aws)['WebBucketName']}/index.html", "api": api_url}
 
 
 def test_upload_see_thumbnail_details_delete_and_a_failure(browser, web, tmp_path):
