@@ -13,7 +13,8 @@ LAMBDA_SOURCES := lambda/requirements.txt $(shell find lambda -name '*.py' -not 
 EMULATOR_AWS := AWS_ENDPOINT_URL=http://localhost:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
 	AWS_DEFAULT_REGION=us-east-1
 
-export EMULATOR PYTHON STACK_NAME THUMBNAIL_MAX_SIZE
+# Template parameters a local deploy passes on (README: renditions and proofs).
+export EMULATOR PYTHON STACK_NAME RENDITIONS WATERMARK_TEXT WATERMARK_LOGO_KEY KEEP_LOCATION
 
 .PHONY: help
 help: ## Show this help
@@ -43,6 +44,11 @@ deploy: venv build ## Push template and code changes into the running emulator (
 .PHONY: down
 down: ## Stop exactly what `make up` started
 	@$(EMULATOR_SCRIPT) down
+
+.PHONY: reset
+reset: ## Throw the emulator's state away and provision afresh (make save first to keep data)
+	@$(EMULATOR_SCRIPT) down
+	@$(MAKE) --no-print-directory up
 
 .PHONY: status
 status: ## Is the emulator running, in which mode, which services

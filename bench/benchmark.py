@@ -1,6 +1,7 @@
-"""Benchmarks: the thumbnail path against its floor, and the pipeline end to end.
+"""Benchmarks: the thumbnail and the renditions against their floors, and the pipeline end to end.
 
     make bench            (the emulator must be up: make up)
+    .venv/bin/python bench/benchmark.py --only renditions     (no emulator needed)
 
 1. Thumbnail time per image, one core, for 1, 12 and 24 MP photo-like JPEGs (q90, 4:2:0):
    the pipeline's make_thumbnail, next to the floor (decoding the same JPEG at Pillow's smallest
@@ -9,14 +10,25 @@
 3. Throughput for a burst of 100 parallel uploads: seconds until every row exists.
 4. Load: 300 parallel uploads, one in four invalid: every upload must end as exactly one
    PROCESSED or FAILED row, with one thumbnail per PROCESSED row; lost uploads are counted.
+5. Renditions (no emulator): make_renditions with the default declaration on 2, 12 and 24 MP
+   JPEGs, next to today's single thumbnail (make_thumbnail) and the floor: decoding at the DCT
+   scale the largest rendition needs plus encoding each output once with the same settings
+   (the outputs' pixels are prepared beforehand, untimed). Median and interquartile range, and
+   the peak extra memory of floor and renditions. Memory is the process's peak resident set
+   (VmHWM, reset through /proc/self/clear_refs), as Lambda's "Max Memory Used" counts it:
+   tracemalloc cannot see it, Pillow allocates pixels with C malloc (it reports 0 MB for a
+   48 MB image).
 Figures are printed as ratios against a baseline measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import io
 import os
+import platform
 import statistics
 import sys
 import time
@@ -28,11 +40,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda"))
 
 import boto3  # noqa: E402
-from image_pipeline.imaging import make_thumbnail  # noqa: E402
+from image_pipeline.imaging import (  # noqa: E402
+    Watermark,
+    encode_image,
+    fit_within,
+    make_renditions,
+    make_thumbnail,
+)
 from image_pipeline.records import image_id  # noqa: E402
+from image_pipeline.renditions import DEFAULT_RENDITIONS, parse_renditions  # noqa: E402
 from PIL import Image  # noqa: E402
 
 SIZES = {"1 MP": (1152, 864), "12 MP": (4000, 3000), "24 MP": (6000, 4000)}
+RENDITION_SIZES = {"2 MP": (1632, 1224), "12 MP": (4000, 3000), "24 MP": (6000, 4000)}
 STACK_NAME = os.environ.get("STACK_NAME") or "image-pipeline"
 
 
@@ -62,13 +82,7 @@ def pipeline(data: bytes) -> None:
 
 
 def median_ms(function, data: bytes, repeat: int) -> float:
-    function(data)  # warm-up: plugin registration, allocator
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function(data)
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+    return statistics.median(timings_ms(function, data, repeat))
 
 
 def bench_thumbnails(repeat: int) -> None:
@@ -86,6 +100,132 @@ def bench_thumbnails(repeat: int) -> None:
             f"  {label:6} {floor_ms:14.1f} {pipeline_ms:10.1f} {pipeline_ms / floor_ms:8.2f}x"
             f" {naive_ms:13.1f} {naive_ms / pipeline_ms:11.1f}x"
         )
+
+
+def machine() -> str:
+    """What the figures were measured on."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or model
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    software = f"Python {platform.python_version()}, Pillow {Image.__version__}"
+    return f"{model}, {os.cpu_count()} cores, load average {load}; {software}"
+
+
+def timings_ms(function, data: bytes, repeat: int) -> list[float]:
+    function(data)  # warm-up: plugin registration, allocator, caches a warm Lambda has
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function(data)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def spread(timings: list[float]) -> str:
+    """Median [interquartile range], in ms."""
+    low, median, high = statistics.quantiles(timings, n=4, method="inclusive")
+    return f"{median:6.1f} [{low:.1f}-{high:.1f}]"
+
+
+def _status_kb(name: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(name + ":"))
+
+
+def peak_extra_mb(function, data: bytes, repeat: int = 3) -> float | None:
+    """Peak resident memory above the level before the call, median of `repeat`; None off Linux."""
+    peaks = []
+    for _ in range(repeat):
+        release_freed_memory()
+        try:
+            with open("/proc/self/clear_refs", "w") as clear_refs:
+                clear_refs.write("5")  # resets VmHWM to the current resident size
+        except OSError:
+            return None
+        before = _status_kb("VmRSS")
+        function(data)
+        peaks.append((_status_kb("VmHWM") - before) / 1024)
+    return statistics.median(peaks)
+
+
+def serve_large_allocations_with_mmap() -> None:
+    """Freed pixels then leave the resident set, so each measurement sees its own peak (glibc
+    would otherwise keep them in its heap and hand them out again, unseen by VmHWM)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: measure as it is
+        ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD, fixed from now on
+
+
+def release_freed_memory() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class RenditionsFloor:
+    """Decode at the DCT scale the largest rendition needs, and encode each output once."""
+
+    def __init__(self, data: bytes, declaration: str, watermark: Watermark) -> None:
+        specs = parse_renditions(declaration)
+        rendered = make_renditions(data, specs, watermark)
+        with Image.open(io.BytesIO(data)) as source:
+            width, height = source.size
+        sizes = [fit_within(width, height, spec.width, spec.height) for spec in specs]
+        self.largest = max(sizes, key=lambda size: size[0] * size[1])
+        # The outputs' pixels, as the engine hands them to the encoders (prepared, untimed).
+        self.outputs = []
+        for spec, rendition in zip(specs, rendered.renditions, strict=True):
+            image = Image.open(io.BytesIO(rendition.data))
+            image.load()
+            image.info = {}
+            self.outputs.append((image, rendition.format, spec.quality))
+
+    def __call__(self, data: bytes) -> None:
+        image = Image.open(io.BytesIO(data))
+        image.draft(None, self.largest)
+        image.load()
+        for output, image_format, quality in self.outputs:
+            encode_image(output, image_format, quality)
+
+
+def bench_renditions(repeat: int) -> None:
+    watermark = Watermark("© Zoë Müller")
+    specs = parse_renditions(DEFAULT_RENDITIONS)
+    print(f"Renditions per image, one core ({DEFAULT_RENDITIONS}), median ms [IQR] of {repeat} runs")
+    print(
+        f"  {'size':6} {'single thumbnail':>22} {'floor':>22} {'renditions':>22}"
+        f" {'vs floor':>9} {'vs thumbnail':>13}"
+    )
+    cases = []
+    for label, (width, height) in RENDITION_SIZES.items():
+        data = photo_like_jpeg(width, height)
+        floor_ = RenditionsFloor(data, DEFAULT_RENDITIONS, watermark)
+
+        def renditions(data: bytes) -> None:
+            make_renditions(data, specs, watermark)
+
+        thumbnail_ms = timings_ms(pipeline, data, repeat)
+        floor_ms = timings_ms(floor_, data, repeat)
+        renditions_ms = timings_ms(renditions, data, repeat)
+        cases.append((label, data, floor_, renditions))
+        ratio = statistics.median(renditions_ms) / statistics.median(floor_ms)
+        versus_thumbnail = statistics.median(renditions_ms) / statistics.median(thumbnail_ms)
+        print(
+            f"  {label:6} {spread(thumbnail_ms):>22} {spread(floor_ms):>22} {spread(renditions_ms):>22}"
+            f" {ratio:8.2f}x {versus_thumbnail:12.2f}x"
+        )
+    # Last, as it changes how this process allocates (the timings above are as the function's).
+    serve_large_allocations_with_mmap()
+    print("Peak extra memory (resident MB above the level before the call, median of 3)")
+    print(f"  {'size':6} {'floor':>8} {'renditions':>11} {'ratio':>7}")
+    for label, data, floor_, renditions in cases:
+        floor_mb, renditions_mb = peak_extra_mb(floor_, data), peak_extra_mb(renditions, data)
+        if not floor_mb or renditions_mb is None:
+            print(f"  {label:6} (not measurable here: needs Linux's /proc/self/clear_refs)")
+            continue
+        print(f"  {label:6} {floor_mb:8.1f} {renditions_mb:11.1f} {renditions_mb / floor_mb:6.2f}x")
 
 
 class Pipeline:
@@ -124,7 +264,7 @@ class Pipeline:
 
     def thumbnail_count(self, name_prefix: str) -> int:
         pages = self.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.thumbnails, Prefix=f"thumbnails/{self.prefix}{name_prefix}"
+            Bucket=self.thumbnails, Prefix=f"renditions/thumbnail/{self.prefix}{name_prefix}"
         )
         return sum(len(page.get("Contents", [])) for page in pages)
 
@@ -221,10 +361,17 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--load", type=int, default=300, help="mixed valid/invalid uploads")
     parser.add_argument("--thumbnails-only", action="store_true", help="skip the end-to-end figures")
+    parser.add_argument(
+        "--only", choices=("thumbnails", "renditions"), help="run one of the sections that need no emulator"
+    )
     args = parser.parse_args()
 
-    bench_thumbnails(args.repeat)
-    if args.thumbnails_only:
+    print(f"Machine: {machine()}")
+    if args.only in (None, "thumbnails"):
+        bench_thumbnails(args.repeat)
+    if args.only in (None, "renditions"):
+        bench_renditions(args.repeat)
+    if args.thumbnails_only or args.only:
         return 0
     pipeline_ = Pipeline()
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -98,6 +99,22 @@ def local_api_url(api_id: str) -> str:
     return f"{PUBLIC_ENDPOINT}/_aws/execute-api/{api_id}/api"
 
 
+def check_renditions(declaration: str) -> None:
+    """The function's own parser, before anything is deployed: a bad declaration fails here, with
+    the function's message, rather than at every upload. (Standard library only, so it runs in
+    LocalStack's container too.)"""
+    path = ROOT / "lambda" / "image_pipeline" / "renditions.py"
+    spec = importlib.util.spec_from_file_location("pipeline_renditions", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    try:
+        module.parse_renditions(declaration)
+    except module.RenditionsError as error:
+        raise DeployError(f"Renditions={declaration!r} is invalid: {error}") from error
+
+
 def publish_web_page(s3, outputs: dict[str, str]) -> None:
     """web/ into the web bucket, with config.js telling the page where the API is."""
     bucket = outputs["WebBucketName"]
@@ -145,20 +162,44 @@ def failure_reasons(cloudformation, stack_name: str) -> list[str]:
     ]
 
 
-def deploy(stack_name: str, architecture: str, parameters: dict[str, str]) -> None:
+def ever_deployed(cloudformation, stack_name: str) -> bool:
+    """Whether the stack ever completed a create or an update: then it holds data."""
+    paginator = cloudformation.get_paginator("describe_stack_events")
+    return any(
+        event["LogicalResourceId"] == stack_name
+        and event["ResourceStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_IN_PROGRESS")
+        for page in paginator.paginate(StackName=stack_name)
+        for event in page["StackEvents"]
+    )
+
+
+def deploy(
+    stack_name: str, architecture: str, parameters: dict[str, str], template: dict[str, Any] | None = None
+) -> None:
     session = boto3.session.Session()
     cloudformation, s3 = session.client("cloudformation"), session.client("s3")
     account = session.client("sts").get_caller_identity()["Account"]
     artifacts_bucket = f"{stack_name}-artifacts-{account}-{session.region_name}"
     ensure_bucket(s3, artifacts_bucket)
 
-    template = load_template(TEMPLATE)
+    template = template or load_template(TEMPLATE)
     for logical_id, code_uri in upload_packages(s3, artifacts_bucket, architecture).items():
         template["Resources"][logical_id]["Properties"]["CodeUri"] = code_uri
 
     status = stack_status(cloudformation, stack_name)
     if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"):
-        print(f"Stack {stack_name} is {status}; deleting it before creating it again")
+        if ever_deployed(cloudformation, stack_name):
+            # LocalStack 4.14 reports a failed *update* as ROLLBACK_COMPLETE too. Deleting the stack
+            # would delete its buckets and tables, and every upload and row in them.
+            raise DeployError(
+                f"stack {stack_name} is {status} after a failed update; its buckets and tables still "
+                "hold your data, so it is not deleted automatically.\n"
+                "  To keep the data: `make save`, then `make reset` (a fresh emulator), then `make load`.\n"
+                "  To throw it away: `make reset`."
+            )
+        print(
+            f"Stack {stack_name} is {status} (its first create failed); deleting it before creating it again"
+        )
         cloudformation.delete_stack(StackName=stack_name)
         wait_for(
             lambda: {"status": stack_status(cloudformation, stack_name)},
@@ -232,19 +273,25 @@ def main() -> int:
         choices=["x86_64", "arm64"],
         help="which package to deploy (default: this machine's)",
     )
-    parser.add_argument(
-        "--thumbnail-max-size",
-        default=os.environ.get("THUMBNAIL_MAX_SIZE") or "256x256",
-        help="WIDTHxHEIGHT box for thumbnails",
-    )
+    # Template parameters a local deploy may set (empty: the template's default).
+    overrides = {
+        "Renditions": os.environ.get("RENDITIONS", ""),
+        "WatermarkText": os.environ.get("WATERMARK_TEXT", ""),
+        "WatermarkLogoKey": os.environ.get("WATERMARK_LOGO_KEY", ""),
+        "KeepLocation": os.environ.get("KEEP_LOCATION", ""),
+    }
     args = parser.parse_args()
     try:
         if args.command == "deploy":
             parameters = {
                 "Architecture": args.architecture,
-                "ThumbnailMaxSize": args.thumbnail_max_size,
                 "PublicS3Endpoint": PUBLIC_ENDPOINT,
+                # The API's id is the stack name (its `_custom_id_` tag), so its address is known.
+                "PublicApiUrl": local_api_url(args.stack_name),
+                **{name: value for name, value in overrides.items() if value},
             }
+            template_default = load_template(TEMPLATE)["Parameters"]["Renditions"]["Default"]
+            check_renditions(parameters.get("Renditions", template_default))
             deploy(args.stack_name, args.architecture, parameters)
         else:
             print_outputs(args.stack_name)

@@ -1,8 +1,9 @@
 """Save the pipeline's data to a folder and load it back: `make save` / `make load`.
 
-Community LocalStack keeps nothing across restarts. `save` writes the uploads, the thumbnails and
-the metadata rows to a folder; `load` puts rows and thumbnails back, then the uploads (which the
-pipeline processes again: rows keep their CreatedAt, thumbnails come out the same).
+Community LocalStack keeps nothing across restarts. `save` writes the uploads, the renditions,
+the metadata rows and the share links to a folder; `load` puts rows, links and renditions back,
+then the uploads (which the pipeline processes again: rows keep their CreatedAt, renditions come
+out the same).
 Object keys are stored in a manifest, never used as file paths.
 """
 
@@ -18,6 +19,8 @@ import boto3
 from scripts.stack import stack_outputs
 
 BUCKETS = {"uploads": "UploadsBucketName", "thumbnails": "ThumbnailsBucketName"}
+# Rows, and the proof links sent to clients (the API's id is stable, so the links work again).
+TABLES = {"rows": "ImageMetadataTableName", "shares": "SharesTableName"}
 
 
 def save(folder: Path) -> None:
@@ -42,23 +45,26 @@ def save(folder: Path) -> None:
                 )
         (folder / f"{role}.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
         print(f"saved {len(manifest)} object(s) from {bucket}")
-    rows = [
-        item
-        for page in dynamodb.get_paginator("scan").paginate(TableName=outputs["ImageMetadataTableName"])
-        for item in page["Items"]
-    ]
-    (folder / "rows.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False))
-    print(f"saved {len(rows)} row(s) to {folder}")
+    for name, output in TABLES.items():
+        items = [
+            item
+            for page in dynamodb.get_paginator("scan").paginate(TableName=outputs[output])
+            for item in page["Items"]
+        ]
+        (folder / f"{name}.json").write_text(json.dumps(items, indent=1, ensure_ascii=False))
+        print(f"saved {len(items)} {name} to {folder}")
 
 
 def load(folder: Path) -> None:
     outputs = stack_outputs()
     s3, dynamodb = boto3.client("s3"), boto3.client("dynamodb")
-    rows = json.loads((folder / "rows.json").read_text())
-    for item in rows:
-        dynamodb.put_item(TableName=outputs["ImageMetadataTableName"], Item=item)
-    print(f"loaded {len(rows)} row(s)")
-    # Thumbnails before uploads: an upload triggers processing, which expects its thumbnail's row.
+    for name, output in TABLES.items():
+        saved = folder / f"{name}.json"
+        items = json.loads(saved.read_text()) if saved.exists() else []  # older saves have no shares
+        for item in items:
+            dynamodb.put_item(TableName=outputs[output], Item=item)
+        print(f"loaded {len(items)} {name}")
+    # Renditions before uploads: an upload triggers processing, which expects its renditions' row.
     for role in ("thumbnails", "uploads"):
         bucket = outputs[BUCKETS[role]]
         manifest = json.loads((folder / f"{role}.json").read_text())

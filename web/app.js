@@ -1,11 +1,20 @@
 // The gallery page: uploads through the API's presigned POST (with progress), a gallery that
-// fills in as images are processed, details, delete. No framework, no CDN: it works offline.
+// fills in as images are processed, details with a large preview and the camera's facts, proof
+// share links, delete. No framework, no CDN: it works offline.
 "use strict";
 
 const API = window.PIPELINE_CONFIG.apiUrl;
 const FINAL = new Set(["PROCESSED", "FAILED"]);
 const $ = (id) => document.getElementById(id);
-const shown = new Map(); // ImageID -> item currently drawn in the gallery
+const shown = new Map(); // ImageID -> the latest item seen (its links are fresh for 5 minutes)
+// The width of a card (see .gallery in style.css): two columns up to 37rem, then 11-15rem.
+const CARD_WIDTHS = [["(max-width: 37rem)", "(50vw - 1.5rem)"], ["", "14rem"]];
+
+function cardSizes(width, height) {
+  // The card is square and the image fits inside it: a portrait image is drawn narrower.
+  const ratio = Math.min(1, width / height).toFixed(3);
+  return CARD_WIDTHS.map(([media, slot]) => `${media} calc(${slot} * ${ratio})`.trim()).join(", ");
+}
 
 async function api(method, path, body) {
   const response = await fetch(API + path, {
@@ -86,6 +95,24 @@ function fileName(item) {
   return item.SourceKey.split("/").pop();
 }
 
+function cardImage(item) {
+  const image = document.createElement("img");
+  image.src = item.Urls.Thumbnail;
+  image.alt = `Thumbnail of ${fileName(item)}`;
+  const thumbnail = item.Renditions?.thumbnail;
+  const web = item.Renditions?.web;
+  const webUrl = item.Urls.Renditions?.web;
+  if (thumbnail && web && webUrl && web.Width > thumbnail.Width) {
+    // Sharp on phones and HiDPI screens: the browser takes the web rendition when the thumbnail's
+    // pixels would be stretched.
+    image.srcset = `${item.Urls.Thumbnail} ${thumbnail.Width}w, ${webUrl} ${web.Width}w`;
+    image.sizes = cardSizes(thumbnail.Width, thumbnail.Height);
+  }
+  // Links expire after 5 minutes; a later choice (a rotated phone, a zoom) may find one expired.
+  image.addEventListener("error", () => reload(item.ImageID), { once: true });
+  return image;
+}
+
 function card(item) {
   const entry = document.createElement("li");
   entry.className = `card ${item.Status.toLowerCase()}`;
@@ -94,10 +121,7 @@ function card(item) {
   open.type = "button";
   open.setAttribute("aria-label", `Details of ${fileName(item)}`);
   if (item.Urls.Thumbnail) {
-    const image = document.createElement("img");
-    image.src = item.Urls.Thumbnail;
-    image.alt = `Thumbnail of ${fileName(item)}`;
-    open.append(image);
+    open.append(cardImage(item));
   } else {
     const placeholder = document.createElement("div");
     placeholder.className = "placeholder";
@@ -114,20 +138,33 @@ function card(item) {
     caption.append(reason);
   }
   open.append(caption);
-  open.addEventListener("click", () => showDetails(item));
+  open.addEventListener("click", () => showDetails(shown.get(item.ImageID) || item));
   entry.append(open);
   return entry;
 }
 
-function draw(item) {
+function draw(item, { force = false } = {}) {
   const previous = shown.get(item.ImageID);
-  if (previous && previous.UpdatedAt === item.UpdatedAt) return;
-  shown.set(item.ImageID, item);
+  shown.set(item.ImageID, item); // fresh links for the details, even when the card stays as it is
+  if (previous && previous.UpdatedAt === item.UpdatedAt && !force) return;
   const existing = document.querySelector(`[data-image-id="${item.ImageID}"]`);
   const fresh = card(item);
   if (existing) existing.replaceWith(fresh);
   else $("gallery").prepend(fresh);
   $("gallery-status").textContent = "";
+}
+
+const reloadedAt = new Map(); // ImageID -> when its card was last drawn again after a failed image
+
+async function reload(imageId) {
+  // Fresh links cure an expired one; an image that stays broken is not fetched in a loop.
+  if (Date.now() - (reloadedAt.get(imageId) || 0) < 60_000) return;
+  reloadedAt.set(imageId, Date.now());
+  try {
+    draw(await api("GET", `/images/${imageId}`), { force: true });
+  } catch (error) {
+    if (String(error.message).startsWith("IMAGE_NOT_FOUND")) forget(imageId);
+  }
 }
 
 function forget(imageId) {
@@ -150,29 +187,162 @@ async function refreshGallery() {
   }
 }
 
+// Plain words for sizes, times and the camera's facts.
+const NBSP = "\u00a0"; // a number and its unit stay on one line
+
+function bytes(size) {
+  if (size < 1024) return `${size}${NBSP}B`;
+  const [value, unit] = size < 1024 * 1024 ? [size / 1024, "KB"] : [size / 1024 / 1024, "MB"];
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)}${NBSP}${unit}`;
+}
+
+function pixels(width, height) {
+  return `${width}${NBSP}×${NBSP}${height}`;
+}
+
+function localTime(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function capturedTime(iso) {
+  // The camera's own clock where the photo was taken: shown as recorded, not converted.
+  const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
+  if (!parts) return iso;
+  const [year, month, day, hour, minute] = parts.slice(1).map(Number);
+  return new Date(Date.UTC(year, month - 1, day, hour, minute)).toLocaleString(undefined, {
+    dateStyle: "medium",
+    timeStyle: "short",
+    timeZone: "UTC",
+  });
+}
+
+function cameraName(item) {
+  const make = (item.CameraMake || "").trim();
+  const model = (item.CameraModel || "").trim();
+  // Most cameras repeat the make in the model ("Canon" + "Canon EOS R5").
+  if (make && model.toLowerCase().startsWith(make.split(/\s+/)[0].toLowerCase())) return model;
+  return [make, model].filter(Boolean).join(" ");
+}
+
+function cameraFacts(item) {
+  const number = (value) => String(Number(value));
+  return [
+    item.CapturedAt && `Captured ${capturedTime(item.CapturedAt)}`,
+    cameraName(item),
+    item.LensModel,
+    item.FocalLength !== undefined && `${number(item.FocalLength)}${NBSP}mm`,
+    item.FNumber !== undefined && `f/${number(item.FNumber)}`,
+    item.ExposureTime && `${item.ExposureTime}${NBSP}s`,
+    item.ISO !== undefined && `ISO${NBSP}${item.ISO}`,
+  ].filter(Boolean);
+}
+
+function detailFacts(item) {
+  const facts = [["Status", item.Status]];
+  if (item.ErrorCode) facts.push(["Reason", `${item.ErrorCode}: ${item.ErrorMessage}`]);
+  const original = [
+    item.SourceFormat,
+    item.Width !== undefined && pixels(item.Width, item.Height),
+    item.SourceSize !== undefined && bytes(item.SourceSize),
+  ].filter(Boolean);
+  if (original.length) facts.push(["Original", original.join(" · ")]);
+  for (const [name, rendition] of Object.entries(item.Renditions || {})) {
+    facts.push([
+      `${name[0].toUpperCase()}${name.slice(1)}`,
+      `${pixels(rendition.Width, rendition.Height)} · ${rendition.Format} · ${bytes(rendition.Size)}`,
+    ]);
+  }
+  if (item.ColorProfile) facts.push(["Colour profile", item.ColorProfile]);
+  if (item.Latitude !== undefined && item.Longitude !== undefined) {
+    facts.push(["Location", `${Number(item.Latitude).toFixed(5)}, ${Number(item.Longitude).toFixed(5)}`]);
+  }
+  facts.push(["Uploaded", localTime(item.CreatedAt)], ["Image ID", item.ImageID]);
+  return facts;
+}
+
+function showPreview(item) {
+  const preview = $("details-preview");
+  const web = item.Renditions?.web;
+  const webUrl = item.Urls.Renditions?.web;
+  const [url, size] = webUrl
+    ? [webUrl, web]
+    : [item.Urls.Thumbnail, { Width: item.ThumbnailWidth, Height: item.ThumbnailHeight }];
+  preview.hidden = !url;
+  preview.removeAttribute("src"); // not the previous image while this one loads
+  if (!url) return;
+  // Its size before it loads, so the dialog does not jump.
+  if (size?.Width) [preview.width, preview.height] = [size.Width, size.Height];
+  preview.src = url;
+  preview.alt = `Preview of ${fileName(item)}`;
+}
+
+function setStatus(text, link) {
+  $("details-status").textContent = text;
+  const fallback = $("share-fallback");
+  fallback.hidden = !link;
+  if (link) {
+    const field = $("share-link");
+    field.value = link;
+    field.focus();
+    field.select();
+  }
+}
+
+async function copyToClipboard(text) {
+  if (!navigator.clipboard?.writeText) return false; // not a secure context, or an old browser
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false; // permission refused
+  }
+}
+
+async function shareProof(item) {
+  const button = $("details-share");
+  button.disabled = true;
+  setStatus("Making a link…");
+  try {
+    const share = await api("POST", `/images/${item.ImageID}/share`);
+    const until = localTime(share.expiresAt);
+    if (await copyToClipboard(share.url)) setStatus(`Link copied — valid until ${until}`);
+    else setStatus(`Copy this link — valid until ${until}`, share.url);
+  } catch (error) {
+    setStatus(`Cannot share: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function showDetails(item) {
   const dialog = $("details");
   $("details-heading").textContent = fileName(item);
-  const thumbnail = $("details-thumbnail");
-  thumbnail.hidden = !item.Urls.Thumbnail;
-  thumbnail.src = item.Urls.Thumbnail || "";
-  thumbnail.alt = `Thumbnail of ${fileName(item)}`;
+  showPreview(item);
+  const camera = cameraFacts(item);
+  $("details-camera").textContent = camera.join(" · ");
+  $("details-camera").hidden = !camera.length;
   const facts = $("details-facts");
   facts.replaceChildren();
-  const fields = ["Status", "ErrorCode", "ErrorMessage", "SourceFormat", "Width", "Height", "SourceSize",
-    "ThumbnailWidth", "ThumbnailHeight", "CreatedAt", "UpdatedAt", "ImageID"];
-  for (const field of fields.filter((field) => field in item)) {
+  for (const [name, text] of detailFacts(item)) {
     const term = document.createElement("dt");
-    term.textContent = field;
+    term.textContent = name;
     const value = document.createElement("dd");
-    value.textContent = item[field];
+    value.textContent = text;
     facts.append(term, value);
   }
   $("details-original").href = item.Urls.Original;
+  setStatus("");
+  const share = $("details-share");
+  share.hidden = !item.Renditions?.proof;
+  share.onclick = () => shareProof(item);
   $("details-delete").onclick = async () => {
-    await api("DELETE", `/images/${item.ImageID}`);
-    forget(item.ImageID);
-    dialog.close();
+    try {
+      await api("DELETE", `/images/${item.ImageID}`);
+      forget(item.ImageID);
+      dialog.close();
+    } catch (error) {
+      setStatus(`Cannot delete: ${error.message}`);
+    }
   };
   dialog.showModal();
 }

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import boto3
 import requests
@@ -70,23 +71,32 @@ def content_type_of(path: Path) -> str:
 
 
 class ProgressReader:
-    """A file-like body that reports how much of it has been sent."""
+    """A file-like body that reports how many bytes of the file in it have been sent (not of the
+    form fields around it, so progress ends at the file's size)."""
 
-    def __init__(self, data: bytes, on_progress: Callable[[int], None]) -> None:
+    def __init__(self, data: bytes, on_progress: Callable[[int], None], file_at: slice) -> None:
         self._data, self._position, self._on_progress = data, 0, on_progress
+        self._file_start, self._file_size = file_at.start, file_at.stop - file_at.start
 
     def __len__(self) -> int:
         return len(self._data)
 
+    def _file_sent(self) -> int:
+        return min(max(self._position - self._file_start, 0), self._file_size)
+
     def read(self, size: int = -1) -> bytes:
         end = len(self._data) if size is None or size < 0 else min(len(self._data), self._position + size)
         chunk = self._data[self._position : end]
+        before = self._file_sent()
         self._position = end
-        self._on_progress(len(chunk))
+        self._on_progress(self._file_sent() - before)
         return chunk
 
 
-def multipart(fields: dict[str, str], filename: str, data: bytes, content_type: str) -> tuple[bytes, str]:
+def multipart(
+    fields: dict[str, str], filename: str, data: bytes, content_type: str
+) -> tuple[bytes, str, slice]:
+    """The form's body, its content type, and where the file is in the body."""
     boundary = f"imgpipe-{time.time_ns()}"
     parts = [
         f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
@@ -96,10 +106,10 @@ def multipart(fields: dict[str, str], filename: str, data: bytes, content_type: 
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{quoted}"\r\n'
         f"Content-Type: {content_type}\r\n\r\n".encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
     )
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+    start = sum(len(part) for part in parts)
+    parts.extend((data, f"\r\n--{boundary}--\r\n".encode()))
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}", slice(start, start + len(data))
 
 
 class PipelineClient:
@@ -112,11 +122,23 @@ class PipelineClient:
         response = self._http.request(method, f"{self.api_url}{path}", timeout=self._timeout, **kwargs)
         if response.status_code == 204:
             return None
-        body = response.json()
-        if not response.ok:
-            error = body.get("error", {})
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            # Not the API's JSON: a proxy, or the emulator answering for an API that is not there.
             raise ApiError(
-                response.status_code, error.get("code", "ERROR"), error.get("message", response.text)
+                response.status_code,
+                "BAD_RESPONSE",
+                f"HTTP {response.status_code} from {self.api_url}: {response.text.strip()[:200]!r}",
+            )
+        if not response.ok:
+            error = body.get("error") or {}
+            raise ApiError(
+                response.status_code,
+                error.get("code", "ERROR"),
+                error.get("message") or body.get("message") or f"HTTP {response.status_code}",
             )
         return body
 
@@ -127,10 +149,10 @@ class PipelineClient:
         created = self._call(
             "POST", "/uploads", json={"filename": path.name, "contentType": content_type, "size": len(data)}
         )
-        body, form_type = multipart(created["upload"]["fields"], path.name, data, content_type)
+        body, form_type, file_at = multipart(created["upload"]["fields"], path.name, data, content_type)
         response = self._http.post(
             created["upload"]["url"],
-            data=ProgressReader(body, on_progress),
+            data=ProgressReader(body, on_progress, file_at),
             headers={"Content-Type": form_type},
             timeout=max(self._timeout, 300),
         )
@@ -153,10 +175,18 @@ class PipelineClient:
             time.sleep(0.2)
 
     def get(self, image_id: str) -> dict:
-        return self._call("GET", f"/images/{image_id}")
+        return self._call("GET", f"/images/{quote(image_id, safe='')}")
 
     def delete(self, image_id: str) -> None:
-        self._call("DELETE", f"/images/{image_id}")
+        self._call("DELETE", f"/images/{quote(image_id, safe='')}")
+
+    def share(self, image_id: str, expires_in: int | None = None) -> dict:
+        """A link to the image's watermarked proof: {token, url, expiresAt}."""
+        body = {"expiresIn": expires_in} if expires_in is not None else None
+        return self._call("POST", f"/images/{quote(image_id, safe='')}/share", json=body)
+
+    def revoke_share(self, image_id: str, token: str) -> None:
+        self._call("DELETE", f"/images/{quote(image_id, safe='')}/share/{quote(token, safe='')}")
 
     def images(self, limit: int | None = None) -> Iterator[dict]:
         """Newest first, across pages, at most `limit`."""

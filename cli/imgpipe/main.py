@@ -11,18 +11,29 @@ import os
 import sys
 import webbrowser
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 from requests import RequestException
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
+from imgpipe import describe
 from imgpipe.client import CONTENT_TYPES, ApiError, PipelineClient, find_target
 
 console = Console()
 errors = Console(stderr=True)
+# Terminals at least this wide get the tables' optional columns (at 80 they would squeeze the rest).
+WIDE = 110
+
+
+def complain(message: str) -> None:
+    """An error in one line on stderr, as written (no wrapping at the terminal's width, no markup)."""
+    errors.print(f"imgpipe: {message}", soft_wrap=True, markup=False, highlight=False)
 
 
 def image_files(paths: list[str]) -> list[Path]:
@@ -42,46 +53,64 @@ def image_files(paths: list[str]) -> list[Path]:
 
 
 def upload_one(client: PipelineClient, path: Path, progress: Progress) -> dict:
-    task = progress.add_task(path.name, total=path.stat().st_size)
+    task = progress.add_task(path.name, total=path.stat().st_size, state="uploading")
     try:
         image_id = client.upload(path, lambda sent: progress.advance(task, sent))
-        progress.update(task, description=f"{path.name} (processing)")
+        progress.update(task, state="processing")
         item = client.wait_until_final(image_id)
-        progress.update(task, description=f"{path.name} ({item['Status'].lower()})")
+        progress.update(task, state=item["Status"].lower())
         return {"file": str(path), "imageId": image_id, **item}
     except (ApiError, RequestException, OSError) as error:
-        progress.update(task, description=f"{path.name} (error)")
+        progress.update(task, state="error")
         return {"file": str(path), "Status": "ERROR", "ErrorMessage": str(error)}
 
 
 def command_upload(client: PipelineClient, args: argparse.Namespace) -> int:
     files = image_files(args.paths)
     if not files:
-        errors.print("imgpipe: no image files to upload")
+        complain("no image files to upload")
         return 2
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    # One line per file at any width: the name gives way (the table after it says it whole).
+    columns = (
+        TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+        BarColumn(bar_width=20),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[state]}", table_column=Column(no_wrap=True, width=10)),
+    )
     with (
-        Progress(*columns, console=errors, disable=args.json or not errors.is_terminal) as progress,
+        Progress(
+            *columns, console=errors, expand=True, disable=args.json or not errors.is_terminal
+        ) as progress,
         ThreadPoolExecutor(max_workers=args.concurrency) as pool,
     ):
         results = list(pool.map(lambda path: upload_one(client, path, progress), files))
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        table = Table("file", "status", "thumbnail", "image id / reason")
+        # Ids are for copying: never cut or wrapped; the file (and why it failed) folds instead.
+        # The thumbnail's size only when there is room for it next to a readable file name.
+        wide = console.width >= WIDE
+        table = Table(
+            Column("image id", no_wrap=True, min_width=32),
+            Column("status", no_wrap=True),
+            *([Column("thumbnail", no_wrap=True)] if wide else []),
+            Column("file", overflow="fold"),
+        )
         for result in results:
+            processed = result["Status"] == "PROCESSED"
             thumbnail = (
-                f"{result['ThumbnailWidth']}x{result['ThumbnailHeight']}, {result['ThumbnailSize']:,} B"
-                if result["Status"] == "PROCESSED"
+                f"{result['ThumbnailWidth']}x{result['ThumbnailHeight']}, "
+                f"{describe.byte_size(result['ThumbnailSize'])}"
+                if processed
                 else ""
             )
-            detail = (
-                result["imageId"]
-                if result["Status"] == "PROCESSED"
-                else f"{result.get('ErrorCode', '')} {result.get('ErrorMessage', '')}".strip()
-            )
-            style = "green" if result["Status"] == "PROCESSED" else "red"
-            table.add_row(result["file"], f"[{style}]{result['Status']}[/]", thumbnail, detail)
+            file = Text(result["file"])
+            if not processed:
+                reason = ": ".join(filter(None, (result.get("ErrorCode"), result.get("ErrorMessage"))))
+                file.append(f"\n{reason}", style="red")
+            status = Text(result["Status"], style="green" if processed else "red")
+            table.add_row(result.get("imageId", ""), status, *([thumbnail] if wide else []), file)
         console.print(table)
     return 0 if all(result["Status"] == "PROCESSED" for result in results) else 1
 
@@ -91,12 +120,29 @@ def command_ls(client: PipelineClient, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(items, indent=2))
         return 0
-    table = Table("image id", "status", "source key", "size", "created")
+    if not items:
+        complain("no images yet (imgpipe upload FILE|DIR adds some)")
+        return 0
+    wide = console.width >= WIDE
+    # Ids are for copying: never cut or wrapped; the file name folds instead.
+    table = Table(
+        Column("image id", no_wrap=True, min_width=32),
+        Column("status", no_wrap=True),
+        Column("size", no_wrap=True),
+        *([Column("uploaded", no_wrap=True)] if wide else []),
+        Column("file", overflow="fold"),
+    )
     for item in items:
         size = f"{item['Width']}x{item['Height']}" if "Width" in item else item.get("ErrorCode", "")
-        table.add_row(item["ImageID"], item["Status"], item["SourceKey"], size, item["CreatedAt"])
+        uploaded = [describe.local_time(item["CreatedAt"])] if wide else []
+        table.add_row(item["ImageID"], item["Status"], size, *uploaded, Text(file_name(item)))
     console.print(table)
     return 0
+
+
+def file_name(item: dict) -> str:
+    """The uploaded file's name: the last part of its key (uploads through the API are api/<uuid>/<name>)."""
+    return item["SourceKey"].rsplit("/", 1)[-1] or item["SourceKey"]
 
 
 def command_show(client: PipelineClient, args: argparse.Namespace) -> int:
@@ -104,13 +150,76 @@ def command_show(client: PipelineClient, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(item, indent=2))
         return 0
-    table = Table("attribute", "value", show_header=False)
-    for name, value in item.items():
-        if name != "Urls":
-            table.add_row(name, str(value))
-    table.add_row("original", item["Urls"]["Original"])
-    table.add_row("thumbnail", str(item["Urls"]["Thumbnail"]))
-    console.print(table)
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")
+    for label, value in image_facts(item):
+        facts.add_row(label, value)
+    console.print(facts)
+    console.print()
+
+    renditions = item.get("Renditions") or {}
+    if renditions:
+        table = Table("rendition", "size", "format", Column("bytes", justify="right"))
+        for name, entry in renditions.items():
+            table.add_row(name, f"{entry['Width']}x{entry['Height']}", entry["Format"], f"{entry['Size']:,}")
+        console.print(table)
+
+    # Links on lines of their own, never wrapped or cut: they are for copying.
+    links = {"original": item["Urls"]["Original"], **(item["Urls"].get("Renditions") or {})}
+    if not item["Urls"].get("Renditions") and item["Urls"].get("Thumbnail"):
+        links["thumbnail"] = item["Urls"]["Thumbnail"]
+    console.print("\n[bold]links[/] (they expire within minutes)")
+    for name, url in links.items():
+        console.print(f"{name}:", style="bold")
+        console.print(url, soft_wrap=True, markup=False, highlight=False)
+    return 0
+
+
+def image_facts(item: dict) -> list[tuple[str, Text | str]]:
+    """What `show` says about an image, in plain words."""
+    status_style = {"PROCESSED": "green", "FAILED": "red"}.get(item["Status"], "yellow")
+    facts: list[tuple[str, Text | str]] = [
+        ("image", item["ImageID"]),
+        ("file", Text(item["SourceKey"])),
+        ("status", Text(item["Status"], style=status_style)),
+    ]
+    if "ErrorCode" in item:
+        facts.append(("reason", Text(f"{item['ErrorCode']}: {item.get('ErrorMessage', '')}", style="red")))
+    original = [
+        item.get("SourceFormat"),
+        f"{item['Width']}x{item['Height']}" if "Width" in item else None,
+        describe.byte_size(int(item["SourceSize"])) if "SourceSize" in item else None,
+    ]
+    if any(original):
+        facts.append(("original", ", ".join(part for part in original if part)))
+    facts.extend((label, Text(words)) for label, words in describe.camera_facts(item))
+    facts.append(("uploaded", describe.local_time(item["CreatedAt"])))
+    if item.get("UpdatedAt") and item["UpdatedAt"] != item["CreatedAt"]:
+        facts.append(("updated", describe.local_time(item["UpdatedAt"])))
+    return facts
+
+
+def command_share(client: PipelineClient, args: argparse.Namespace) -> int:
+    if args.revoke:
+        client.revoke_share(args.image_id, args.revoke)
+        if args.json:
+            print(json.dumps({"token": args.revoke, "revoked": True}))
+        else:
+            console.print(f"revoked {args.revoke}: the link now answers 410 Gone", highlight=False)
+        return 0
+    share = client.share(args.image_id, args.expires)
+    if args.json:
+        print(json.dumps({name: share[name] for name in ("token", "url", "expiresAt")}, indent=2))
+        return 0
+    left = (describe.parse_time(share["expiresAt"]) - datetime.now(UTC)).total_seconds()
+    console.print(share["url"], soft_wrap=True, markup=False, highlight=False)
+    errors.print(
+        f"valid until {describe.local_time(share['expiresAt'])} (in {describe.duration(left)})\n"
+        f"revoke it with: imgpipe share {args.image_id} --revoke {share['token']}",
+        highlight=False,
+        soft_wrap=True,
+    )
     return 0
 
 
@@ -130,11 +239,10 @@ def command_rm(client: PipelineClient, args: argparse.Namespace) -> int:
         print(json.dumps(results, indent=2))
     else:
         for result in results:
-            console.print(
-                f"deleted {result['imageId']}"
-                if result["deleted"]
-                else f"[red]{result['imageId']}: {result['message']}"
-            )
+            if result["deleted"]:
+                console.print(f"deleted {result['imageId']}", highlight=False)
+            else:
+                complain(f"{result['imageId']}: {result['message']}")
     return 1 if failed else 0
 
 
@@ -144,14 +252,48 @@ def command_open(client: PipelineClient, args: argparse.Namespace, web_url: str)
     return 0
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps each paragraph to the terminal; keeps indented lines (examples) as they are."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = []
+        for paragraph in text.strip().split("\n\n"):
+            if paragraph.startswith("  ") or "\n  " in paragraph:
+                paragraphs.append("\n".join(indent + line for line in paragraph.splitlines()))
+            else:
+                paragraphs.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(paragraphs)
+
+
+class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        """A usage mistake in one line, saying where the usage is (argparse prints the whole usage)."""
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def expiry(text: str) -> int:
+    try:
+        return describe.parse_duration(text)
+    except describe.DurationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def common_options(suppress_defaults: bool) -> argparse.ArgumentParser:
     """Options accepted before and after the command; after it, unset ones must not reset them."""
 
     def default(value: object) -> object:
         return argparse.SUPPRESS if suppress_defaults else value
 
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--stack-name", default=default(os.environ.get("STACK_NAME") or "image-pipeline"))
+    common = Parser(add_help=False)
+    common.add_argument(
+        "--stack-name",
+        default=default(os.environ.get("STACK_NAME") or "image-pipeline"),
+        help="the pipeline's CloudFormation stack (default: $STACK_NAME, or image-pipeline)",
+    )
     common.add_argument(
         "--aws",
         action="store_true",
@@ -166,8 +308,19 @@ def common_options(suppress_defaults: bool) -> argparse.ArgumentParser:
 
 def parser() -> argparse.ArgumentParser:
     common = common_options(suppress_defaults=True)
-    root = argparse.ArgumentParser(
-        prog="imgpipe", description=__doc__, parents=[common_options(suppress_defaults=False)]
+    root = Parser(
+        prog="imgpipe",
+        description=__doc__,
+        epilog=(
+            "examples:\n"
+            "  imgpipe upload ~/Pictures/holiday/\n"
+            "  imgpipe ls --limit 20\n"
+            "  imgpipe show ID\n"
+            "  imgpipe share ID --expires 12h\n"
+            "  imgpipe rm ID\n\n"
+            "`imgpipe COMMAND --help` says more about each command."
+        ),
+        parents=[common_options(suppress_defaults=False)],
     )
     commands = root.add_subparsers(dest="command", required=True)
     upload = commands.add_parser(
@@ -177,9 +330,39 @@ def parser() -> argparse.ArgumentParser:
     upload.add_argument("--concurrency", type=int, default=4, help="uploads at once (default 4)")
     ls = commands.add_parser("ls", parents=[common], help="list images, newest first")
     ls.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
-    show = commands.add_parser("show", parents=[common], help="one image's metadata and links")
-    show.add_argument("image_id", metavar="ID")
-    rm = commands.add_parser("rm", parents=[common], help="delete images (original, thumbnail and row)")
+    show = commands.add_parser(
+        "show",
+        parents=[common],
+        help="one image: its facts, camera, renditions and links",
+        description="One image: status, size, camera facts, its renditions and short-lived links to each.",
+    )
+    show.add_argument("image_id", metavar="ID", help="the image's id (imgpipe ls shows them)")
+    share = commands.add_parser(
+        "share",
+        parents=[common],
+        help="a link to an image's watermarked proof that works until it expires",
+        description=(
+            "Print a link to the image's watermarked proof (the `proof` rendition) that anyone can "
+            "open until it expires, without credentials. The link goes to stdout, its expiry to stderr. "
+            "With --revoke, the link stops working at once."
+        ),
+        epilog=(
+            "examples:\n"
+            "  imgpipe share 6ed62a3f3efd348d4c1e56c9a0b1c2d3\n"
+            "  imgpipe share 6ed62a3f3efd348d4c1e56c9a0b1c2d3 --expires 12h\n"
+            "  imgpipe share 6ed62a3f3efd348d4c1e56c9a0b1c2d3 --revoke TOKEN"
+        ),
+    )
+    share.add_argument("image_id", metavar="ID", help="the image's id (imgpipe ls shows them)")
+    how = share.add_mutually_exclusive_group()
+    how.add_argument(
+        "--expires",
+        type=expiry,
+        metavar="DURATION",
+        help="how long the link works: 90s, 30m, 12h, 3d, 1w or seconds; at most 7 days (default 3d)",
+    )
+    how.add_argument("--revoke", metavar="TOKEN", help="revoke the link with this token instead")
+    rm = commands.add_parser("rm", parents=[common], help="delete images (original, renditions and row)")
     rm.add_argument("image_ids", nargs="+", metavar="ID")
     commands.add_parser("open", parents=[common], help="open the web page")
     return root
@@ -190,24 +373,32 @@ def main(argv: list[str] | None = None) -> int:
     try:
         target = find_target(args.stack_name, args.aws, args.profile, args.region)
     except (BotoCoreError, ClientError) as error:
-        errors.print(f"imgpipe: cannot find the stack {args.stack_name!r}: {error} (is `make up` running?)")
+        complain(f"cannot find the stack {args.stack_name!r}: {error} (is `make up` running?)")
         return 2
     client = PipelineClient(target.api_url)
     try:
         if args.command == "open":
             return command_open(client, args, target.web_url)
-        return {"upload": command_upload, "ls": command_ls, "show": command_show, "rm": command_rm}[
-            args.command
-        ](client, args)
+        commands = {
+            "upload": command_upload,
+            "ls": command_ls,
+            "show": command_show,
+            "share": command_share,
+            "rm": command_rm,
+        }
+        return commands[args.command](client, args)
     except ApiError as error:
         if args.json:
             print(json.dumps({"error": {"code": error.code, "message": error.message}}))
         else:
-            errors.print(f"imgpipe: {error.message}")
+            complain(error.message)
         return 1
     except RequestException as error:
-        errors.print(f"imgpipe: cannot reach the API at {target.api_url}: {error}")
+        complain(f"cannot reach the API at {target.api_url}: {error}")
         return 2
+    except KeyboardInterrupt:
+        complain("interrupted")
+        return 130
 
 
 if __name__ == "__main__":

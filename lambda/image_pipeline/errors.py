@@ -45,6 +45,18 @@ class SourceObjectChangedError(PipelineError):
 class ConcurrentUpdateError(PipelineError):
     """A newer version of the image was recorded meanwhile; this result is stale."""
 
+    def __init__(self, message: str, current: dict | None = None) -> None:
+        super().__init__(message)
+        self.current = current  # the newer row, when the table said
+
+
+class ShareNotFoundError(PipelineError):
+    """No share link with that token (HTTP 404)."""
+
+
+class ShareGoneError(PipelineError):
+    """The share link expired or was revoked (HTTP 410)."""
+
 
 class StorageError(PipelineError):
     """S3, DynamoDB or SNS refused or failed a request; worth retrying."""

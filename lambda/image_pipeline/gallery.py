@@ -107,8 +107,18 @@ def decode_page_token(token: str | None) -> dict[str, dict[str, str]] | None:
     return key
 
 
-def public_item(row: dict[str, str | int], original_url: str, thumbnail_url: str | None) -> dict:
+def renditions_of(row: dict) -> dict[str, dict]:
+    """The row's renditions by name (none for FAILED rows and rows older than renditions)."""
+    renditions = row.get("Renditions")
+    if not isinstance(renditions, dict):
+        return {}
+    return {name: entry for name, entry in renditions.items() if isinstance(entry, dict)}
+
+
+def public_item(
+    row: dict, original_url: str, thumbnail_url: str | None, rendition_urls: dict[str, str] | None = None
+) -> dict:
     """A row as clients see it: its attributes (without internal ones) and short-lived links."""
     item = {name: value for name, value in row.items() if name != "Gallery"}
-    item["Urls"] = {"Original": original_url, "Thumbnail": thumbnail_url}
+    item["Urls"] = {"Original": original_url, "Thumbnail": thumbnail_url, "Renditions": rendition_urls or {}}
     return item

@@ -1,4 +1,4 @@
-"""The pipeline's contracts: image ids, thumbnail keys, metadata rows and notifications. Pure."""
+"""The pipeline's contracts: image ids, rendition keys, metadata rows and notifications. Pure."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from image_pipeline.errors import ErrorCode
+from image_pipeline.renditions import THUMBNAIL
 
 if TYPE_CHECKING:  # the API imports records and must not pay for loading Pillow
-    from image_pipeline.imaging import Thumbnail
+    from image_pipeline.imaging import RenderedImage
 
-THUMBNAIL_PREFIX = "thumbnails/"
-# Each thumbnail key names one version of its source (its ETag), so a thumbnail never changes
+RENDITION_PREFIX = "renditions/"
+# Keys written before renditions existed (thumbnails/<source key>/<ETag>.<ext>): still the
+# pipeline's own output, still deleted with their source.
+LEGACY_THUMBNAIL_PREFIX = "thumbnails/"
+OWN_OUTPUT_PREFIXES = (RENDITION_PREFIX, LEGACY_THUMBNAIL_PREFIX)
+# Each rendition key names one version of its source (its ETag), so a rendition never changes
 # once written and may be cached forever.
-THUMBNAIL_CACHE_CONTROL = "public, max-age=31536000, immutable"
+RENDITION_CACHE_CONTROL = "public, max-age=31536000, immutable"
 THUMBNAIL_ATTRIBUTES = (
     "ThumbnailBucket",
     "ThumbnailKey",
@@ -26,17 +31,41 @@ THUMBNAIL_ATTRIBUTES = (
     "ThumbnailContentType",
 )
 ERROR_ATTRIBUTES = ("ErrorCode", "ErrorMessage")
+# What the source's EXIF may tell (CameraFacts field -> row attribute); absent facts are absent.
+CAMERA_ATTRIBUTES = {
+    "captured_at": "CapturedAt",
+    "camera_make": "CameraMake",
+    "camera_model": "CameraModel",
+    "lens_model": "LensModel",
+    "focal_length": "FocalLength",
+    "f_number": "FNumber",
+    "exposure_time": "ExposureTime",
+    "iso": "ISO",
+    "color_profile": "ColorProfile",
+}
+LOCATION_ATTRIBUTES = {"latitude": "Latitude", "longitude": "Longitude"}
+# Attributes only a PROCESSED row has.
+PROCESSED_ATTRIBUTES = (
+    *THUMBNAIL_ATTRIBUTES,
+    "Renditions",
+    "SourceFormat",
+    "Width",
+    "Height",
+    *CAMERA_ATTRIBUTES.values(),
+    *LOCATION_ATTRIBUTES.values(),
+)
 # Every row is in one gallery: the NewestFirst index (partition Gallery, sort CreatedAt) lists them.
 GALLERY = "all"
 
-Row = dict[str, str | int]
+Value = str | int | float | dict[str, "Value"]
+Row = dict[str, Value]
 
 
 class Status(StrEnum):
-    PROCESSED = "PROCESSED"  # thumbnail written
-    FAILED = "FAILED"  # the upload can never become a thumbnail (ErrorCode says why)
+    PROCESSED = "PROCESSED"  # every rendition written
+    FAILED = "FAILED"  # the upload can never become an image (ErrorCode says why)
     RETRYING = "RETRYING"  # a service failed; Lambda retries, then the dead-letter queue holds it
-    DELETED = "DELETED"  # only in notifications: the source was removed, and with it row and thumbnail
+    DELETED = "DELETED"  # only in notifications: the source was removed, and with it row and renditions
 
 
 @dataclass(frozen=True)
@@ -63,22 +92,40 @@ def is_safe_key(key: str) -> bool:
     return not key.startswith("/") and all(segment not in ("", ".", "..") for segment in key.split("/"))
 
 
-def thumbnail_key(source_key: str, source_etag: str, extension: str) -> str:
-    """thumbnails/<source key>/<source ETag>.<ext>: derived from the whole key and its version.
+def rendition_key(rendition: str, source_key: str, source_etag: str, extension: str) -> str:
+    """renditions/<rendition>/<source key>/<source ETag>.<ext>: the whole key and its version.
 
     A source key that is not safe to repeat (`..`, a leading `/`, empty segments) or too long is
-    replaced by its hash: thumbnails/_/<sha256 of the key>/<ETag>.<ext>."""
+    replaced by its hash: renditions/<rendition>/_/<sha256 of the key>/<ETag>.<ext>."""
     etag = (
         "".join(character for character in source_etag if character.isalnum() or character == "-") or "none"
     )
-    derived = f"{THUMBNAIL_PREFIX}{source_key}/{etag}.{extension}"
+    derived = f"{RENDITION_PREFIX}{rendition}/{source_key}/{etag}.{extension}"
     if is_safe_key(source_key) and len(derived.encode()) <= MAX_KEY_BYTES:
         return derived
-    return f"{THUMBNAIL_PREFIX}_/{hashlib.sha256(source_key.encode()).hexdigest()}/{etag}.{extension}"
+    digest = hashlib.sha256(source_key.encode()).hexdigest()
+    return f"{RENDITION_PREFIX}{rendition}/_/{digest}/{etag}.{extension}"
 
 
 def is_own_output(key: str) -> bool:
-    return key.startswith(THUMBNAIL_PREFIX)
+    return key.startswith(OWN_OUTPUT_PREFIXES)
+
+
+def output_keys(row: Row) -> set[tuple[str, str]]:
+    """Every (bucket, key) the row's renditions occupy (legacy thumbnail-only rows included)."""
+    keys = {
+        (str(entry["Bucket"]), str(entry["Key"]))
+        for entry in _renditions(row).values()
+        if isinstance(entry, dict)
+    }
+    if "ThumbnailKey" in row:
+        keys.add((str(row["ThumbnailBucket"]), str(row["ThumbnailKey"])))
+    return keys
+
+
+def _renditions(row: Row) -> dict[str, Value]:
+    renditions = row.get("Renditions")
+    return renditions if isinstance(renditions, dict) else {}
 
 
 def iso_utc(moment: datetime) -> str:
@@ -105,21 +152,54 @@ def _source_attributes(source: SourceObject, now: str) -> Row:
 
 
 def processed_row(
-    source: SourceObject, thumbnail: Thumbnail, thumbnail_bucket: str, thumbnail_key: str, now: str
+    source: SourceObject,
+    rendered: RenderedImage,
+    bucket: str,
+    keys: dict[str, str],
+    keep_location: bool,
+    now: str,
 ) -> Row:
     """The DynamoDB item for a processed image (numbers as numbers). CreatedAt is kept by the
-    adapter when the row already exists."""
+    adapter when the row already exists. `keys` maps each rendition's name to its key."""
+    renditions: dict[str, Value] = {
+        rendition.name: {
+            "Bucket": bucket,
+            "Key": keys[rendition.name],
+            "Width": rendition.width,
+            "Height": rendition.height,
+            "Format": rendition.format,
+            "ContentType": rendition.content_type,
+            "Size": len(rendition.data),
+        }
+        for rendition in rendered.renditions
+    }
+    thumbnail = renditions[THUMBNAIL]
+    assert isinstance(thumbnail, dict)
+    facts = rendered.source.camera
+    camera: Row = {
+        attribute: value
+        for field, attribute in CAMERA_ATTRIBUTES.items()
+        if (value := getattr(facts, field)) is not None and value != ""
+    }
+    if keep_location:
+        camera |= {
+            attribute: value
+            for field, attribute in LOCATION_ATTRIBUTES.items()
+            if (value := getattr(facts, field)) is not None
+        }
     return {
         **_source_attributes(source, now),
-        "SourceFormat": thumbnail.source.format,
-        "Width": thumbnail.source.width,
-        "Height": thumbnail.source.height,
-        "ThumbnailBucket": thumbnail_bucket,
-        "ThumbnailKey": thumbnail_key,
-        "ThumbnailWidth": thumbnail.width,
-        "ThumbnailHeight": thumbnail.height,
-        "ThumbnailSize": len(thumbnail.data),
-        "ThumbnailContentType": thumbnail.content_type,
+        "SourceFormat": rendered.source.format,
+        "Width": rendered.source.width,
+        "Height": rendered.source.height,
+        **camera,
+        "Renditions": renditions,
+        "ThumbnailBucket": bucket,
+        "ThumbnailKey": thumbnail["Key"],
+        "ThumbnailWidth": thumbnail["Width"],
+        "ThumbnailHeight": thumbnail["Height"],
+        "ThumbnailSize": thumbnail["Size"],
+        "ThumbnailContentType": thumbnail["ContentType"],
         "Status": Status.PROCESSED.value,
     }
 
@@ -135,14 +215,14 @@ def failed_row(source: SourceObject, status: Status, code: ErrorCode, message: s
 
 
 def stale_attributes(row: Row) -> tuple[str, ...]:
-    """Attributes an earlier version of the row may have that this one must not keep."""
-    if row["Status"] == Status.PROCESSED:
-        return ERROR_ATTRIBUTES
-    return (*THUMBNAIL_ATTRIBUTES, "SourceFormat", "Width", "Height")
+    """Attributes an earlier version of the row may have that this one must not keep (a new
+    version without EXIF must not keep the old camera, a failure no renditions)."""
+    possible = ERROR_ATTRIBUTES + PROCESSED_ATTRIBUTES
+    return tuple(name for name in possible if name not in row)
 
 
 def notification(row: Row) -> Row:
-    """The SNS message announcing a row's outcome."""
+    """The SNS message announcing a row's outcome, naming every rendition."""
     fields = (
         "ImageID",
         "Status",
@@ -157,7 +237,15 @@ def notification(row: Row) -> Row:
         "ErrorMessage",
         "UpdatedAt",
     )
-    return {field: row[field] for field in fields if field in row}
+    message = {field: row[field] for field in fields if field in row}
+    renditions = _renditions(row)
+    if renditions:
+        message["Renditions"] = {
+            name: {field: entry[field] for field in ("Bucket", "Key", "Width", "Height", "Format")}
+            for name, entry in renditions.items()
+            if isinstance(entry, dict)
+        }
+    return message
 
 
 def deletion_notice(deleted_row: Row, now: str) -> Row:

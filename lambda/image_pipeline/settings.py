@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from image_pipeline.renditions import DEFAULT_RENDITIONS, RenditionsError, RenditionSpec, parse_renditions
+
 
 class ConfigurationError(Exception):
     """A required environment variable is missing or malformed."""
@@ -24,6 +26,12 @@ class _Environment:
     def optional(self, name: str) -> str | None:
         return self._environ.get(name, "").strip() or None
 
+    def flag(self, name: str, default: bool = False) -> bool:
+        text = self._environ.get(name, "").strip().lower() or str(default).lower()
+        if text not in ("true", "false"):
+            raise ConfigurationError(f"environment variable {name} must be true or false, got {text!r}")
+        return text == "true"
+
     def positive_int(self, name: str, default: int) -> int:
         text = self._environ.get(name, "").strip() or str(default)
         if not text.isdigit() or int(text) < 1:
@@ -39,22 +47,31 @@ class Settings:
     metadata_table: str
     notifications_topic_arn: str
     idempotency_table: str
-    thumbnail_max_width: int = 256
-    thumbnail_max_height: int = 256
+    renditions: tuple[RenditionSpec, ...] = parse_renditions(DEFAULT_RENDITIONS)
+    watermark_text: str = "image-pipeline"
+    # A PNG in the renditions bucket tiled as the watermark (None: the text only).
+    watermark_logo_key: str | None = None
+    # GPS coordinates go into the row only when the owner opts in; they never leave the original.
+    keep_location: bool = False
     max_image_pixels: int = 150_000_000
     max_upload_bytes: int = 100 * 1024 * 1024
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         env = _Environment(environ)
-        width, height = parse_box(environ.get("THUMBNAIL_MAX_SIZE", "256x256"))
+        try:
+            renditions = parse_renditions(environ.get("RENDITIONS", "").strip() or DEFAULT_RENDITIONS)
+        except RenditionsError as error:
+            raise ConfigurationError(f"environment variable RENDITIONS is invalid: {error}") from error
         return cls(
             thumbnails_bucket=env.required("THUMBNAILS_BUCKET"),
             metadata_table=env.required("IMAGE_METADATA_TABLE"),
             notifications_topic_arn=env.required("NOTIFICATIONS_TOPIC_ARN"),
             idempotency_table=env.required("IDEMPOTENCY_TABLE"),
-            thumbnail_max_width=width,
-            thumbnail_max_height=height,
+            renditions=renditions,
+            watermark_text=env.optional("WATERMARK_TEXT") or cls.watermark_text,
+            watermark_logo_key=env.optional("WATERMARK_LOGO_KEY"),
+            keep_location=env.flag("KEEP_LOCATION"),
             max_image_pixels=env.positive_int("MAX_IMAGE_PIXELS", cls.max_image_pixels),
             max_upload_bytes=env.positive_int("MAX_UPLOAD_BYTES", cls.max_upload_bytes),
         )
@@ -66,10 +83,15 @@ class ApiSettings:
 
     uploads_bucket: str
     metadata_table: str
+    shares_table: str
+    notifications_topic_arn: str
+    thumbnails_bucket: str
     max_upload_bytes: int = 100 * 1024 * 1024
     url_expiry_seconds: int = 300
     # Where browsers and shells reach S3 (presigned URLs); None: where this function does.
     public_s3_endpoint: str | None = None
+    # The API's own base URL for share links; None: from the request (https://<domain>/<stage>).
+    public_api_url: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> ApiSettings:
@@ -77,19 +99,11 @@ class ApiSettings:
         return cls(
             uploads_bucket=env.required("UPLOADS_BUCKET"),
             metadata_table=env.required("IMAGE_METADATA_TABLE"),
+            shares_table=env.required("SHARES_TABLE"),
+            notifications_topic_arn=env.required("NOTIFICATIONS_TOPIC_ARN"),
+            thumbnails_bucket=env.required("THUMBNAILS_BUCKET"),
             max_upload_bytes=env.positive_int("MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             url_expiry_seconds=env.positive_int("URL_EXPIRY_SECONDS", cls.url_expiry_seconds),
             public_s3_endpoint=env.optional("PUBLIC_S3_ENDPOINT"),
+            public_api_url=(env.optional("PUBLIC_API_URL") or "").rstrip("/") or None,
         )
-
-
-def parse_box(text: str) -> tuple[int, int]:
-    """'256' or '320x200' -> (width, height), each between 1 and 4096."""
-    parts = text.lower().split("x")
-    try:
-        width, height = (int(parts[0]), int(parts[0])) if len(parts) == 1 else (int(parts[0]), int(parts[1]))
-    except (ValueError, IndexError) as error:
-        raise ConfigurationError(f"THUMBNAIL_MAX_SIZE must look like 256 or 320x200, got {text!r}") from error
-    if len(parts) > 2 or not (0 < width <= 4096 and 0 < height <= 4096):
-        raise ConfigurationError(f"THUMBNAIL_MAX_SIZE must look like 256 or 320x200 (1-4096), got {text!r}")
-    return width, height

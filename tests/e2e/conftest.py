@@ -27,6 +27,13 @@ ENDPOINT = "http://localhost:4566"
 REGION = "us-east-1"
 TARGET_AWS = os.environ.get("E2E_TARGET") == "aws"
 STACK_NAME = os.environ.get("STACK_NAME") or "image-pipeline"
+# What code run in-process by a test needs to reach the emulator, as the Makefile sets it.
+EMULATOR_ENVIRONMENT = {
+    "AWS_ENDPOINT_URL": ENDPOINT,
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": REGION,
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

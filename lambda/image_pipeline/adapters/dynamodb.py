@@ -4,7 +4,7 @@ from botocore.exceptions import ClientError
 
 from image_pipeline.adapters import error_code
 from image_pipeline.errors import ConcurrentUpdateError, StorageError
-from image_pipeline.records import GALLERY, Row
+from image_pipeline.records import GALLERY, Row, Value
 
 NEWEST_FIRST_INDEX = "NewestFirst"
 
@@ -12,14 +12,27 @@ NEWEST_FIRST_INDEX = "NewestFirst"
 _NOT_NEWER = "attribute_not_exists(ImageID) OR SourceEventTime <= :event_time"
 
 
-def _to_attribute(value: str | int) -> dict[str, str]:
-    if isinstance(value, bool) or not isinstance(value, int | str):
+def _to_attribute(value: Value) -> dict:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | dict):
         raise TypeError(f"unsupported attribute value {value!r}")
+    if isinstance(value, dict):
+        return {"M": {name: _to_attribute(item) for name, item in value.items()}}
+    if isinstance(value, float):
+        return {"N": repr(value)}
     return {"N": str(value)} if isinstance(value, int) else {"S": value}
 
 
-def _from_item(item: dict[str, dict[str, str]]) -> Row:
-    return {name: int(value["N"]) if "N" in value else value["S"] for name, value in item.items()}
+def _from_attribute(value: dict) -> Value:
+    if "M" in value:
+        return {name: _from_attribute(item) for name, item in value["M"].items()}
+    if "N" in value:
+        number = value["N"]
+        return int(number) if number.lstrip("-").isdigit() else float(number)
+    return value["S"]
+
+
+def _from_item(item: dict[str, dict]) -> Row:
+    return {name: _from_attribute(value) for name, value in item.items()}
 
 
 class MetadataTable:
@@ -55,11 +68,15 @@ class MetadataTable:
                     ":event_time": {"S": str(row["SourceEventTime"])},
                 },
                 ReturnValues="ALL_OLD",
+                # The newer row, when there is one: what it points to must be kept.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
+                newer = error.response.get("Item")
                 raise ConcurrentUpdateError(
-                    f"row {row['ImageID']} already records a newer version"
+                    f"row {row['ImageID']} already records a newer version",
+                    current=_from_item(newer) if newer else None,
                 ) from error
             raise StorageError(f"saving row {row['ImageID']} failed: {error_code(error)}") from error
         previous = response.get("Attributes")

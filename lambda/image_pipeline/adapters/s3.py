@@ -4,7 +4,7 @@ from botocore.exceptions import ClientError
 
 from image_pipeline.adapters import error_code
 from image_pipeline.errors import SourceObjectChangedError, SourceObjectMissingError, StorageError
-from image_pipeline.records import THUMBNAIL_CACHE_CONTROL, SourceObject
+from image_pipeline.records import RENDITION_CACHE_CONTROL, SourceObject
 
 _MISSING = {"NoSuchKey", "NoSuchBucket", "404", "NotFound"}
 _CHANGED = {"PreconditionFailed", "412"}
@@ -63,14 +63,23 @@ class ObjectStore:
             raise StorageError(f"checking s3://{bucket}/{key} failed: {error_code(error)}") from error
         return True
 
-    def write_thumbnail(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
+    def read(self, bucket: str, key: str) -> bytes:
+        """A whole object (small ones: the watermark logo)."""
+        try:
+            return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                raise StorageError(f"s3://{bucket}/{key} does not exist") from error
+            raise StorageError(f"reading s3://{bucket}/{key} failed: {error_code(error)}") from error
+
+    def write_rendition(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         try:
             self._s3.put_object(
                 Bucket=bucket,
                 Key=key,
                 Body=data,
                 ContentType=content_type,
-                CacheControl=THUMBNAIL_CACHE_CONTROL,
+                CacheControl=RENDITION_CACHE_CONTROL,
             )
         except ClientError as error:
             raise StorageError(f"writing s3://{bucket}/{key} failed: {error_code(error)}") from error

@@ -1,4 +1,4 @@
-"""The REST API (API Gateway REST, Lambda proxy): presigned uploads, the gallery, deletes.
+"""The REST API (API Gateway REST, Lambda proxy): presigned uploads, the gallery, deletes, proof links.
 
 Every error is JSON `{"error": {"code", "message"}}` with its HTTP status; never a stack trace.
 api/openapi.yaml describes exactly these routes.
@@ -16,11 +16,21 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from image_pipeline import gallery, records
+from image_pipeline import gallery, records, sharing
 from image_pipeline.adapters.dynamodb import MetadataTable
 from image_pipeline.adapters.s3 import ObjectStore
-from image_pipeline.errors import ImageNotFoundError, InvalidRequestError, StorageError
+from image_pipeline.adapters.shares import ShareTable
+from image_pipeline.adapters.sns import Notifier
+from image_pipeline.errors import (
+    ImageNotFoundError,
+    InvalidRequestError,
+    ShareGoneError,
+    ShareNotFoundError,
+    StorageError,
+)
 from image_pipeline.records import iso_utc
+from image_pipeline.removal import ImageRemoval
+from image_pipeline.renditions import PROOF
 from image_pipeline.settings import ApiSettings
 
 logger = Logger()
@@ -32,7 +42,16 @@ objects = ObjectStore(
     if settings.public_s3_endpoint
     else None,
 )
-table = MetadataTable(boto3.client("dynamodb"), settings.metadata_table)
+dynamodb = boto3.client("dynamodb")
+table = MetadataTable(dynamodb, settings.metadata_table)
+shares = ShareTable(dynamodb, settings.shares_table)
+# Deleting through the API takes the pipeline's own removal path: one DELETED notification.
+removal = ImageRemoval(
+    settings.thumbnails_bucket,
+    objects,
+    table,
+    Notifier(boto3.client("sns"), settings.notifications_topic_arn),
+)
 app = APIGatewayRestResolver(cors=CORSConfig(allow_origin="*", max_age=600))
 
 
@@ -52,6 +71,16 @@ def invalid_request(failure: InvalidRequestError) -> Response:
 @app.exception_handler(ImageNotFoundError)
 def image_not_found(failure: ImageNotFoundError) -> Response:
     return error(HTTPStatus.NOT_FOUND, "IMAGE_NOT_FOUND", str(failure))
+
+
+@app.exception_handler(ShareNotFoundError)
+def share_not_found(failure: ShareNotFoundError) -> Response:
+    return error(HTTPStatus.NOT_FOUND, "SHARE_NOT_FOUND", str(failure))
+
+
+@app.exception_handler(ShareGoneError)
+def share_gone(failure: ShareGoneError) -> Response:
+    return error(HTTPStatus.GONE, "SHARE_GONE", str(failure))
 
 
 @app.not_found
@@ -83,7 +112,26 @@ def item_for_client(row: records.Row) -> dict:
         if "ThumbnailKey" in row
         else None
     )
-    return gallery.public_item(row, original, thumbnail)
+    renditions = {
+        name: objects.presigned_get(str(entry["Bucket"]), str(entry["Key"]), expiry)
+        for name, entry in gallery.renditions_of(row).items()
+    }
+    return gallery.public_item(row, original, thumbnail, renditions)
+
+
+def existing_row(image_id: str) -> records.Row:
+    row = table.get(gallery.parse_image_id(image_id))
+    if row is None:
+        raise ImageNotFoundError(f"no image {image_id}")
+    return row
+
+
+def api_base_url() -> str:
+    """Where clients reach this API: configured locally, from the request on AWS."""
+    if settings.public_api_url:
+        return settings.public_api_url
+    context = app.current_event.request_context
+    return f"https://{context.domain_name}/{context.stage}"
 
 
 @app.post("/uploads")
@@ -120,21 +168,94 @@ def list_images() -> dict:
 
 @app.get("/images/<image_id>")
 def get_image(image_id: str) -> dict:
-    row = table.get(gallery.parse_image_id(image_id))
-    if row is None:
-        raise ImageNotFoundError(f"no image {image_id}")
-    return item_for_client(row)
+    return item_for_client(existing_row(image_id))
 
 
 @app.delete("/images/<image_id>")
 def delete_image(image_id: str) -> Response:
-    row = table.delete(gallery.parse_image_id(image_id))
-    if row is None:
-        raise ImageNotFoundError(f"no image {image_id}")
-    if "ThumbnailKey" in row:
-        objects.delete(str(row["ThumbnailBucket"]), str(row["ThumbnailKey"]))
-    objects.delete(str(row["SourceBucket"]), str(row["SourceKey"]))
+    """Delete the original; the pipeline's removal path deletes the row and every rendition and
+    announces it. Whatever fails midway, the S3 event (or a repeated DELETE) finishes the job."""
+    row = existing_row(image_id)
+    bucket, key = str(row["SourceBucket"]), str(row["SourceKey"])
+    objects.delete(bucket, key)
+    result = removal.remove_upload(bucket, key, records.utc_now())
+    logger.info("deleted", extra={"image_id": image_id, **result.as_dict()})
     return Response(status_code=HTTPStatus.NO_CONTENT, content_type="application/json", body=None)
+
+
+@app.post("/images/<image_id>/share")
+def share_proof(image_id: str) -> Response:
+    try:
+        body = app.current_event.json_body if app.current_event.body else None
+    except ValueError as failure:
+        raise InvalidRequestError("INVALID_BODY", "the body must be JSON") from failure
+    seconds = sharing.parse_expiry(body)
+    row = existing_row(image_id)
+    if PROOF not in gallery.renditions_of(row):
+        return error(
+            HTTPStatus.CONFLICT,
+            "NO_PROOF",
+            "this image has no proof to share (it is not processed, or has no proof rendition)",
+        )
+    share = sharing.new_share(str(row["ImageID"]), seconds, datetime.now(UTC))
+    shares.create(share)
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type="application/json",
+        body={
+            "token": share.token,
+            "url": f"{api_base_url()}/share/{share.token}",
+            "expiresAt": share.expires_at,
+        },
+    )
+
+
+@app.delete("/images/<image_id>/share/<token>")
+def revoke_share(image_id: str, token: str) -> Response:
+    gallery.parse_image_id(image_id)
+    if not sharing.is_token(token) or not shares.revoke(image_id, token, records.utc_now()):
+        raise ShareNotFoundError(f"image {image_id} has no share link {token}")
+    return Response(status_code=HTTPStatus.NO_CONTENT, content_type="application/json", body=None)
+
+
+@app.get("/share/<token>")
+def open_share(token: str) -> Response:
+    """The public link: a redirect to a fresh, short-lived link to the proof, and nothing else."""
+    try:
+        share = shares.get(token) if sharing.is_token(token) else None
+        if share is None:
+            raise ShareNotFoundError("no such share link")
+        left = sharing.seconds_left(share, datetime.now(UTC))
+        row = table.get(share.image_id)
+        proof = gallery.renditions_of(row).get(PROOF) if row else None
+        if proof is None:
+            raise ShareGoneError("the shared image was deleted")
+    except (ShareNotFoundError, ShareGoneError) as failure:
+        if wants_html():  # a client who clicked the link reads a sentence, not JSON
+            gone = isinstance(failure, ShareGoneError)
+            return Response(
+                status_code=HTTPStatus.GONE if gone else HTTPStatus.NOT_FOUND,
+                content_type="text/html; charset=utf-8",
+                body=sharing.unavailable_page(str(failure)),
+                headers={"Cache-Control": "no-store"},
+            )
+        raise
+    url = objects.presigned_get(
+        str(proof["Bucket"]), str(proof["Key"]), min(left, settings.url_expiry_seconds)
+    )
+    return Response(
+        status_code=HTTPStatus.FOUND,
+        content_type="text/plain",
+        body="",
+        headers={"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+def wants_html() -> bool:
+    accept = (app.current_event.headers or {}).get("Accept") or (app.current_event.headers or {}).get(
+        "accept"
+    )
+    return "text/html" in (accept or "")
 
 
 @logger.inject_lambda_context

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import time
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+from PIL import Image
 
 from tests import images
 
@@ -66,7 +70,8 @@ def test_upload_through_presigned_post_then_get_list_and_delete(api_url):
     assert deleted.status_code == 204
     assert_error(requests.get(f"{api_url}/images/{created['imageId']}"), 404, "IMAGE_NOT_FOUND")
     assert requests.get(item["Urls"]["Original"]).status_code == 404
-    assert requests.get(item["Urls"]["Thumbnail"]).status_code == 404
+    for url in item["Urls"]["Renditions"].values():  # the thumbnail, web and proof renditions
+        assert requests.get(url).status_code == 404
     assert_error(requests.delete(f"{api_url}/images/{created['imageId']}"), 404, "IMAGE_NOT_FOUND")
 
 
@@ -161,3 +166,98 @@ def test_cors_lets_the_web_page_call_the_api(api_url):
     assert preflight.status_code in (200, 204)
     response = requests.get(f"{api_url}/images", headers={"Origin": "http://example.test"})
     assert response.headers.get("Access-Control-Allow-Origin") == "*"
+
+
+# --- Renditions and proof share links -------------------------------------------------------------
+
+
+def processed_image(api_url: str, filename: str, data: bytes, content_type: str = "image/jpeg") -> dict:
+    created = create_upload(api_url, filename, data, content_type)
+    assert post_form(created["upload"], filename, data, content_type).status_code in (200, 201, 204)
+    return wait_for_item(api_url, created["imageId"])
+
+
+def decoded(response: requests.Response) -> Image.Image:
+    assert response.status_code == 200, response.text
+    image = Image.open(io.BytesIO(response.content))
+    image.load()
+    return image
+
+
+def test_an_image_links_every_rendition(api_url):
+    item = processed_image(api_url, "links.jpg", images.jpeg(2000, 1500))
+    assert set(item["Urls"]["Renditions"]) == set(item["Renditions"]) == {"thumbnail", "web", "proof"}
+    for name, url in item["Urls"]["Renditions"].items():
+        image = decoded(requests.get(url))
+        entry = item["Renditions"][name]
+        assert image.size == (entry["Width"], entry["Height"]) and image.format == entry["Format"]
+    assert item["Renditions"]["web"]["Format"] == "WEBP" and item["Renditions"]["web"]["Width"] == 1600
+    assert item["Urls"]["Thumbnail"].split("?")[0] == item["Urls"]["Renditions"]["thumbnail"].split("?")[0]
+    requests.delete(f"{api_url}/images/{item['ImageID']}")
+
+
+def test_a_share_link_redirects_to_the_proof_and_nothing_else(api_url):
+    item = processed_image(api_url, "to-the-client.jpg", images.jpeg(1800, 1200))
+    response = requests.post(f"{api_url}/images/{item['ImageID']}/share", json={"expiresIn": 3600})
+    assert response.status_code == 201, response.text
+    share = response.json()
+    assert share["url"] == f"{api_url}/share/{share['token']}"
+    expires = datetime.fromisoformat(share["expiresAt"])
+    assert abs((expires - datetime.now(UTC)).total_seconds() - 3600) < 60
+
+    redirect = requests.get(share["url"], allow_redirects=False)
+    assert redirect.status_code == 302 and redirect.headers["Cache-Control"] == "no-store"
+    location = redirect.headers["Location"]
+    assert item["Renditions"]["proof"]["Key"].split("/")[-1] in location
+    assert int(parse_qs(urlparse(location).query)["X-Amz-Expires"][0]) <= 300  # short-lived
+    proof = decoded(requests.get(share["url"]))  # followed: the proof itself, no credentials
+    assert proof.format == "JPEG" and proof.size == (1024, 683)
+    assert not proof.getexif()
+    requests.delete(f"{api_url}/images/{item['ImageID']}")
+
+
+def test_a_share_link_expires_and_can_be_revoked(api_url):
+    item = processed_image(api_url, "short-lived.jpg", images.jpeg(800, 600))
+    path = f"{api_url}/images/{item['ImageID']}/share"
+    short = requests.post(path, json={"expiresIn": 2}).json()
+    long = requests.post(path).json()  # no body: the default, 3 days
+    assert abs((datetime.fromisoformat(long["expiresAt"]) - datetime.now(UTC)).total_seconds() - 259200) < 60
+    assert requests.get(short["url"], allow_redirects=False).status_code == 302
+    time.sleep(3)
+    assert_error(requests.get(short["url"]), 410, "SHARE_GONE")
+    page = requests.get(short["url"], headers={"Accept": "text/html,application/xhtml+xml"})  # a browser
+    assert page.status_code == 410 and page.headers["Content-Type"].startswith("text/html")
+    assert "has expired" in page.text and "Ask the photographer" in page.text
+
+    assert requests.get(long["url"], allow_redirects=False).status_code == 302
+    assert requests.delete(f"{path}/{long['token']}").status_code == 204
+    assert_error(requests.get(long["url"]), 410, "SHARE_GONE")
+    assert_error(requests.delete(f"{path}/{'x' * 32}"), 404, "SHARE_NOT_FOUND")
+
+    again = requests.post(path).json()
+    requests.delete(f"{api_url}/images/{item['ImageID']}")
+    assert_error(requests.get(again["url"]), 410, "SHARE_GONE")  # the image is gone
+
+
+@pytest.mark.parametrize("body", [{"expiresIn": 0}, {"expiresIn": 604801}, {"expiresIn": "3d"}, {"other": 1}])
+def test_bad_share_requests_are_400(api_url, body):
+    response = requests.post(f"{api_url}/images/{'0' * 32}/share", json=body)
+    assert response.status_code == 400 and response.json()["error"]["code"] in (
+        "INVALID_EXPIRY",
+        "INVALID_BODY",
+    )
+
+
+def test_sharing_needs_a_proof(api_url):
+    assert_error(requests.post(f"{api_url}/images/{'0' * 32}/share"), 404, "IMAGE_NOT_FOUND")
+    data = images.TEXT
+    created = create_upload(api_url, "notes.jpg", data)
+    post_form(created["upload"], "notes.jpg", data)
+    assert wait_for_item(api_url, created["imageId"])["Status"] == "FAILED"
+    assert_error(requests.post(f"{api_url}/images/{created['imageId']}/share"), 409, "NO_PROOF")
+    requests.delete(f"{api_url}/images/{created['imageId']}")
+
+
+@pytest.mark.parametrize("token", ["nope", "A" * 32, "A" * 31 + "!"])
+def test_unknown_share_links_are_404(api_url, token):
+    assert_error(requests.get(f"{api_url}/share/{token}"), 404, "SHARE_NOT_FOUND")

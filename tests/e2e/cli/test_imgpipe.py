@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
+import requests
+from PIL import Image
 
 from tests import images
 
@@ -17,13 +22,34 @@ IMGPIPE = Path(sys.executable).parent / "imgpipe"
 
 def imgpipe(*arguments: str) -> subprocess.CompletedProcess[str]:
     # BROWSER=true: `imgpipe open` hands the URL to a command that does nothing.
+    # COLUMNS=80: what a default terminal gives; links and ids must survive it whole.
     return subprocess.run(
         [str(IMGPIPE), *arguments],
         capture_output=True,
         text=True,
-        env={**os.environ, "BROWSER": "true"},
+        env={**os.environ, "BROWSER": "true", "COLUMNS": "80"},
         timeout=180,
     )
+
+
+def upload(path: Path) -> dict:
+    result = imgpipe("upload", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    [uploaded] = json.loads(result.stdout)
+    return uploaded
+
+
+def redirect_target(link: str) -> str:
+    """Where a share link sends its visitor (it must be a redirect)."""
+    response = requests.get(link, allow_redirects=False, timeout=30)
+    assert response.status_code == 302, (response.status_code, response.text)
+    return response.headers["Location"]
+
+
+def answers_gone(link: str) -> None:
+    response = requests.get(link, allow_redirects=False, timeout=30)
+    assert response.status_code == 410, (response.status_code, response.text)
+    assert response.json()["error"]["code"]
 
 
 @pytest.fixture
@@ -36,7 +62,7 @@ def photos(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("command", [[], ["upload"], ["ls"], ["show"], ["rm"], ["open"]])
+@pytest.mark.parametrize("command", [[], ["upload"], ["ls"], ["show"], ["share"], ["rm"], ["open"]])
 def test_every_command_has_help(emulator, command):
     result = imgpipe(*command, "--help")
     assert result.returncode == 0 and "usage: imgpipe" in result.stdout
@@ -100,3 +126,102 @@ def test_open_prints_the_web_page(emulator):
     assert result.returncode == 0
     url = json.loads(result.stdout)["url"]
     assert url.startswith("http://localhost:4566/") and url.endswith("/index.html")
+
+
+def test_show_lists_renditions_camera_facts_and_whole_links(emulator, tmp_path):
+    photo = tmp_path / "camera.jpg"
+    photo.write_bytes(images.camera_jpeg(2400, 1600))
+    uploaded = upload(photo)
+    try:
+        item = json.loads(imgpipe("show", uploaded["imageId"], "--json").stdout)
+        assert set(item["Renditions"]) >= {"thumbnail", "web", "proof"}
+
+        shown = imgpipe("show", uploaded["imageId"])
+        assert shown.returncode == 0, shown.stderr
+        lines = shown.stdout.splitlines()
+        for name, rendition in item["Renditions"].items():
+            row = next(line for line in lines if f" {name} " in line and "x" in line)
+            assert f"{rendition['Width']}x{rendition['Height']}" in row
+            assert rendition["Format"] in row and f"{rendition['Size']:,}" in row
+        # Every link on a line of its own, whole: each one opens what it names.
+        links = [line for line in lines if line.startswith("http")]
+        assert len(links) == 1 + len(item["Renditions"])
+        for name, rendition in item["Renditions"].items():
+            [link] = [link for link in links if urlsplit(link).path.endswith(quote(rendition["Key"]))]
+            response = requests.get(link, timeout=30)
+            assert response.status_code == 200, (name, response.status_code)
+            assert Image.open(io.BytesIO(response.content)).size == (rendition["Width"], rendition["Height"])
+        # The camera's facts in plain words.
+        assert "1 May 2026, 14:03 (UTC+02:00)" in shown.stdout
+        assert "Canon EOS R5" in shown.stdout and "Canon Canon" not in shown.stdout
+        assert "RF24-70mm F2.8 L IS USM" in shown.stdout
+        assert "35 mm · f/2.8 · 1/250 s · ISO 400" in shown.stdout
+    finally:
+        imgpipe("rm", uploaded["imageId"])
+
+
+def test_share_a_proof_then_revoke_it(emulator, tmp_path):
+    photo = tmp_path / "proof-me.jpg"
+    photo.write_bytes(images.jpeg(1600, 1200))
+    uploaded = upload(photo)
+    try:
+        shared = imgpipe("share", uploaded["imageId"], "--json")
+        assert shared.returncode == 0, shared.stderr
+        share = json.loads(shared.stdout)
+        assert set(share) == {"token", "url", "expiresAt"}
+
+        proof = requests.get(redirect_target(share["url"]), timeout=30)
+        assert proof.status_code == 200 and proof.headers["Content-Type"] == "image/jpeg"
+        decoded = Image.open(io.BytesIO(proof.content))
+        expected = uploaded["Renditions"]["proof"]
+        assert decoded.format == "JPEG" and decoded.size == (expected["Width"], expected["Height"])
+
+        revoked = imgpipe("share", uploaded["imageId"], "--revoke", share["token"])
+        assert revoked.returncode == 0, revoked.stderr
+        answers_gone(share["url"])
+        again = imgpipe("share", uploaded["imageId"], "--revoke", "x" * 32)
+        assert again.returncode == 1 and len(again.stderr.splitlines()) == 1
+    finally:
+        imgpipe("rm", uploaded["imageId"])
+
+
+def test_a_share_link_expires(emulator, tmp_path):
+    photo = tmp_path / "brief.jpg"
+    photo.write_bytes(images.jpeg(800, 600))
+    uploaded = upload(photo)
+    try:
+        shared = imgpipe("share", uploaded["imageId"], "--expires", "2s")
+        assert shared.returncode == 0, shared.stderr
+        # The link alone on stdout (for scripts); when it expires, in local time, on stderr.
+        [link] = shared.stdout.splitlines()
+        assert link.startswith("http") and "/share/" in link
+        assert shared.stderr.startswith("valid until ") and " second" in shared.stderr
+        time.sleep(3)
+        answers_gone(link)
+    finally:
+        imgpipe("rm", uploaded["imageId"])
+
+
+@pytest.mark.parametrize("expires", ["2x", "8d", "0", "-5m", "1.5h", "3 days", ""])
+def test_a_bad_expiry_is_one_line_and_a_non_zero_exit(expires):
+    result = imgpipe("share", "0" * 32, "--expires", expires)
+    assert result.returncode == 2 and not result.stdout
+    [line] = result.stderr.splitlines()
+    assert line.startswith("imgpipe share: argument --expires") and "Traceback" not in line
+
+
+def test_sharing_what_cannot_be_shared_is_one_line(emulator, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(images.TEXT)
+    result = imgpipe("upload", str(broken), "--json")
+    [failed] = json.loads(result.stdout)
+    try:
+        no_proof = imgpipe("share", failed["imageId"])
+        assert no_proof.returncode == 1 and not no_proof.stdout
+        assert len(no_proof.stderr.splitlines()) == 1 and "proof" in no_proof.stderr
+        as_json = imgpipe("share", failed["imageId"], "--json")
+        assert json.loads(as_json.stdout)["error"]["code"] == "NO_PROOF"
+    finally:
+        imgpipe("rm", failed["imageId"])
+    unknown = imgpipe("share", "0" * 32)
+    assert unknown.returncode == 1 and len(unknown.stderr.splitlines()) == 1

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from urllib.parse import quote_plus
 
 import pytest
-from image_pipeline.records import image_id
+from boto3.dynamodb.types import TypeDeserializer
+from image_pipeline.records import RENDITION_PREFIX, image_id, output_keys
+from image_pipeline.renditions import RenditionSpec, parse_renditions
 
 from tests.e2e.conftest import stack_outputs
 from tests.e2e.messaging import subscribe_new_queue
@@ -27,6 +29,7 @@ class Stack:
     function_name: str
     dead_letter_queue_url: str
     idempotency_table: str
+    renditions: tuple[RenditionSpec, ...]
 
 
 def read_stack(aws) -> Stack:
@@ -39,6 +42,19 @@ def read_stack(aws) -> Stack:
         function_name=outputs["ImageProcessorFunctionName"],
         dead_letter_queue_url=outputs["DeadLetterQueueUrl"],
         idempotency_table=outputs["IdempotencyTableName"],
+        renditions=parse_renditions(outputs["Renditions"]),
+    )
+
+
+def renditions_in_bucket(aws, stack: Stack, source_key: str) -> list[str]:
+    """Every rendition object of any version of the source key, sorted."""
+    s3 = aws("s3")
+    return sorted(
+        listed["Key"]
+        for spec in stack.renditions
+        for listed in s3.list_objects_v2(
+            Bucket=stack.thumbnails_bucket, Prefix=f"{RENDITION_PREFIX}{spec.name}/{source_key}/"
+        ).get("Contents", [])
     )
 
 
@@ -120,11 +136,23 @@ def upload(aws, stack: Stack, unique_name: str) -> Iterator[Callable[..., Upload
     dynamodb = aws("dynamodb")
     for item in uploaded:
         s3.delete_object(Bucket=stack.uploads_bucket, Key=item.key)
-        row = dynamodb.get_item(TableName=stack.table, Key={"ImageID": {"S": item.image_id}}).get("Item")
-        if row and "ThumbnailKey" in row:
-            s3.delete_object(Bucket=row["ThumbnailBucket"]["S"], Key=row["ThumbnailKey"]["S"])
+        row = get_row(aws, stack, item.image_id)
+        for bucket, key in output_keys(row) if row else ():
+            s3.delete_object(Bucket=bucket, Key=key)
         if row:
             dynamodb.delete_item(TableName=stack.table, Key={"ImageID": {"S": item.image_id}})
+
+
+_deserialize = TypeDeserializer().deserialize
+
+
+def plain(value):
+    """A deserialised DynamoDB value with Python numbers (int where whole) instead of Decimal."""
+    if isinstance(value, dict):
+        return {name: plain(item) for name, item in value.items()}
+    if hasattr(value, "as_integer_ratio") and not isinstance(value, int | float):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def get_row(aws, stack: Stack, wanted_image_id: str) -> dict | None:
@@ -133,11 +161,7 @@ def get_row(aws, stack: Stack, wanted_image_id: str) -> dict | None:
         .get_item(TableName=stack.table, Key={"ImageID": {"S": wanted_image_id}}, ConsistentRead=True)
         .get("Item")
     )
-    return (
-        {name: int(value["N"]) if "N" in value else value["S"] for name, value in item.items()}
-        if item
-        else None
-    )
+    return {name: plain(_deserialize(value)) for name, value in item.items()} if item else None
 
 
 @pytest.fixture

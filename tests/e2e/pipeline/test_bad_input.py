@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 
 import pytest
-from image_pipeline.records import THUMBNAIL_ATTRIBUTES
+from image_pipeline.records import PROCESSED_ATTRIBUTES
 from PIL import Image
 
 from tests import images
+from tests.e2e.pipeline.conftest import renditions_in_bucket
 
 BAD_UPLOADS = {
     "zero bytes": ("empty.jpg", b"", "image/jpeg", "EMPTY_OBJECT"),
@@ -27,11 +28,8 @@ def assert_failed_without_thumbnail(aws, stack, row: dict, code: str) -> None:
     assert row["Status"] == "FAILED"
     assert row["ErrorCode"] == code
     assert row["ErrorMessage"]
-    assert not set(THUMBNAIL_ATTRIBUTES) & set(row)
-    listed = aws("s3").list_objects_v2(
-        Bucket=stack.thumbnails_bucket, Prefix=f"thumbnails/{row['SourceKey']}/"
-    )
-    assert listed.get("KeyCount", 0) == 0
+    assert not set(PROCESSED_ATTRIBUTES) & set(row)
+    assert renditions_in_bucket(aws, stack, row["SourceKey"]) == []
 
 
 @pytest.mark.parametrize("case", sorted(BAD_UPLOADS))

@@ -50,15 +50,20 @@ def test_burst_of_mixed_uploads_ends_with_one_row_each_and_nothing_lost(aws, sta
     statuses = Counter(row["Status"] for row in rows.values())
     assert statuses == {"PROCESSED": UPLOADS - expected_failed, "FAILED": expected_failed}
 
-    prefix = f"thumbnails/{uploads[0].key.rsplit('/', 2)[0]}/"
-    thumbnails = [
+    # Every rendition of every processed upload, and nothing else (none for failed ones).
+    folder = uploads[0].key.rsplit("/", 2)[0]
+    written = [
         item["Key"]
+        for spec in stack.renditions
         for page in aws("s3")
         .get_paginator("list_objects_v2")
-        .paginate(Bucket=stack.thumbnails_bucket, Prefix=prefix)
+        .paginate(Bucket=stack.thumbnails_bucket, Prefix=f"renditions/{spec.name}/{folder}/")
         for item in page.get("Contents", [])
     ]
-    assert len(thumbnails) == statuses["PROCESSED"]
-    assert sorted(thumbnails) == sorted(
-        row["ThumbnailKey"] for row in rows.values() if row["Status"] == "PROCESSED"
+    assert len(written) == statuses["PROCESSED"] * len(stack.renditions)
+    assert sorted(written) == sorted(
+        entry["Key"]
+        for row in rows.values()
+        if row["Status"] == "PROCESSED"
+        for entry in row["Renditions"].values()
     )

@@ -25,7 +25,7 @@ from samtranslator.translator.transform import transform
 
 from scripts.deploy_stack import load_template
 from tests import images
-from tests.e2e.conftest import ENDPOINT, REGION, STACK_NAME
+from tests.e2e.conftest import EMULATOR_ENVIRONMENT, REGION, STACK_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 HANDLER_MODULES = {
@@ -60,8 +60,12 @@ class LambdaContext:
 # --- The template, translated and resolved against the deployed stack ----------------------------
 
 
+NO_VALUE = object()  # AWS::NoValue: the list item or property is left out
+
+
 class Resolver:
-    """Resolves Ref, Fn::GetAtt, Fn::Sub and Fn::Join with the stack's physical resources."""
+    """Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::If with the stack's physical resources,
+    parameters and conditions."""
 
     def __init__(self, aws, stack_name: str) -> None:
         self.account = aws("sts").get_caller_identity()["Account"]
@@ -70,6 +74,12 @@ class Resolver:
             "AWS::AccountId": self.account,
             "AWS::Region": REGION,
             "AWS::Partition": "aws",
+        }
+        stack = aws("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+        self.parameters = {item["ParameterKey"]: item["ParameterValue"] for item in stack["Parameters"]}
+        self.conditions = {
+            name: self.evaluate(condition)
+            for name, condition in load_template(REPO_ROOT / "template.yaml").get("Conditions", {}).items()
         }
         self.refs: dict[str, str] = {}
         self.arns: dict[str, str] = {}
@@ -96,13 +106,31 @@ class Resolver:
             return self.refs[logical].rsplit(":", 1)[-1]
         raise KeyError(f"{logical}.{name}")
 
+    def evaluate(self, condition: Any) -> Any:
+        """The template's conditions: Fn::Not / Fn::Equals over parameters (all it uses)."""
+        if isinstance(condition, dict) and "Fn::Not" in condition:
+            return not self.evaluate(condition["Fn::Not"][0])
+        if isinstance(condition, dict) and "Fn::Equals" in condition:
+            left, right = (self.evaluate(side) for side in condition["Fn::Equals"])
+            return left == right
+        if isinstance(condition, dict) and "Ref" in condition:
+            return self.parameters[condition["Ref"]]
+        return condition
+
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self.resolve(item) for item in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
+        if value.get("Ref") == "AWS::NoValue":
+            return NO_VALUE
+        if "Fn::If" in value:
+            name, when_true, when_false = value["Fn::If"]
+            return self.resolve(when_true if self.conditions[name] else when_false)
         if "Ref" in value:
-            return self.pseudo.get(value["Ref"]) or self.refs[value["Ref"]]
+            return (
+                self.pseudo.get(value["Ref"]) or self.parameters.get(value["Ref"]) or self.refs[value["Ref"]]
+            )
         if "Fn::GetAtt" in value:
             logical, name = value["Fn::GetAtt"]
             return self.attribute(logical, name)
@@ -144,9 +172,9 @@ def role_statements(translated: dict, function_logical_id: str, resolver: Resolv
     role = translated["Resources"][role_logical_id]
     assert "ManagedPolicyArns" not in role["Properties"], "managed policies are not reviewable here"
     statements = [
-        resolver.resolve(statement)
+        statement
         for policy in role["Properties"].get("Policies", [])
-        for statement in policy["PolicyDocument"]["Statement"]
+        for statement in resolver.resolve(policy["PolicyDocument"]["Statement"])
     ]
     assert all(statement["Effect"] == "Allow" for statement in statements)
     return statements
@@ -226,10 +254,7 @@ def in_process(aws, monkeypatch):
         for name, value in {
             **configuration["Environment"]["Variables"],
             **overrides,
-            "AWS_ENDPOINT_URL": ENDPOINT,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": REGION,
+            **EMULATOR_ENVIRONMENT,
         }.items():
             monkeypatch.setenv(name, value)
         recorder = CallRecorder()
@@ -373,17 +398,39 @@ def test_api_role_allows_exactly_what_its_code_does(aws, stack, in_process, wait
         response = module.handler(api_event(method, path, **kwargs), context)
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
-    status, created = call(
-        "POST", "/uploads", body={"filename": "p.jpg", "contentType": "image/jpeg", "size": 9000}
-    )
-    assert status == 201
-    data = images.jpeg(300, 200)
-    aws("s3").put_object(Bucket=stack.uploads_bucket, Key=created["key"], Body=data)
-    wait_for_row(created["imageId"])
+    def upload() -> str:
+        status, created = call(
+            "POST", "/uploads", body={"filename": "p.jpg", "contentType": "image/jpeg", "size": 9000}
+        )
+        assert status == 201
+        aws("s3").put_object(Bucket=stack.uploads_bucket, Key=created["key"], Body=images.jpeg(300, 200))
+        wait_for_row(created["imageId"])
+        return created["imageId"]
+
+    image = upload()
     assert call("GET", "/images", query={"limit": "5"})[0] == 200
-    assert call("GET", f"/images/{created['imageId']}")[0] == 200  # presigned GETs: original, thumbnail
-    assert call("DELETE", f"/images/{created['imageId']}")[0] == 204
-    assert call("GET", f"/images/{created['imageId']}")[0] == 404
+    assert call("GET", f"/images/{image}")[0] == 200  # presigned GETs: original, renditions
+    status, share = call("POST", f"/images/{image}/share", body={"expiresIn": 60})
+    assert status == 201
+    assert call("GET", f"/share/{share['token']}")[0] == 302  # presigned GET of the proof
+    assert call("DELETE", f"/images/{image}/share/{share['token']}")[0] == 204
+
+    # DELETE takes the removal path itself (row, renditions, announcement) unless the S3 event
+    # the deleted original sends reaches the deployed function first; then that function did it.
+    # Try until the API's own path ran, so that its permissions are the ones recorded.
+    def api_removed_renditions() -> bool:
+        return any(
+            operation == "DeleteObject" and params["Bucket"] == stack.thumbnails_bucket
+            for service, operation, params in recorder.calls
+        )
+
+    for _ in range(10):
+        assert call("DELETE", f"/images/{image}")[0] == 204
+        assert call("GET", f"/images/{image}")[0] == 404
+        if api_removed_renditions():
+            break
+        image = upload()
+    assert api_removed_renditions(), "the API's delete never ran the removal path itself"
 
     required = required_permissions(recorder.calls, resolver) | platform_permissions(
         resolver, "ApiLogGroup", None

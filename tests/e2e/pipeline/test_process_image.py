@@ -1,4 +1,4 @@
-"""Upload -> thumbnail, row, notification, through the deployed stack (names from its Outputs)."""
+"""Upload -> every rendition, row, notification, through the deployed stack (names from its Outputs)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from image_pipeline.records import THUMBNAIL_CACHE_CONTROL
+from image_pipeline.records import RENDITION_CACHE_CONTROL
 from PIL import Image
 
 from tests import images
+from tests.e2e.pipeline.conftest import renditions_in_bucket
 
 BOX = 256
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -59,7 +60,7 @@ def test_upload_produces_thumbnail_row_and_notification(
     expected_short_side = min(source_size) * BOX / max(source_size)
     assert abs(min(thumbnail.size) - expected_short_side) <= 1  # aspect ratio kept within 1 px
     assert response["ContentType"] == ("image/png" if thumbnail_format == "PNG" else "image/jpeg")
-    assert response["CacheControl"] == THUMBNAIL_CACHE_CONTROL
+    assert response["CacheControl"] == RENDITION_CACHE_CONTROL
 
     head = aws("s3").head_object(Bucket=stack.uploads_bucket, Key=uploaded.key)
     assert row["ImageID"] == uploaded.image_id
@@ -72,16 +73,55 @@ def test_upload_produces_thumbnail_row_and_notification(
     assert (row["Width"], row["Height"]) == source_size
     assert row["ThumbnailBucket"] == stack.thumbnails_bucket
     extension = "png" if thumbnail_format == "PNG" else "jpg"
-    assert row["ThumbnailKey"] == f"thumbnails/{uploaded.key}/{row['SourceETag']}.{extension}"
+    assert row["ThumbnailKey"] == f"renditions/thumbnail/{uploaded.key}/{row['SourceETag']}.{extension}"
     assert row["ThumbnailContentType"] == response["ContentType"]
     assert row["Status"] == "PROCESSED"
     assert ISO_UTC.fullmatch(row["CreatedAt"]) and ISO_UTC.fullmatch(row["UpdatedAt"])
+    assert_every_rendition(aws, stack, row, source_size)
 
     message, attributes = notifications.wait_for(uploaded.image_id)
     assert message["Status"] == "PROCESSED"
     for field in ("ImageID", "SourceBucket", "SourceKey", "ThumbnailBucket", "ThumbnailKey"):
         assert message[field] == row[field]
+    assert message["Renditions"] == {
+        name: {field: entry[field] for field in ("Bucket", "Key", "Width", "Height", "Format")}
+        for name, entry in row["Renditions"].items()
+    }
     assert attributes["status"]["Value"] == "PROCESSED"
+
+
+FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "avif": "AVIF"}
+
+
+def assert_every_rendition(aws, stack, row: dict, source_size: tuple[int, int]) -> None:
+    """The row records each declared rendition, and each object is that image: its format, its
+    box (never upscaled, aspect kept), its bytes, its content type, no EXIF."""
+    declared = {spec.name: spec for spec in stack.renditions}
+    assert set(row["Renditions"]) == set(declared)
+    source_has_alpha = row["ThumbnailContentType"] == "image/png"
+    for name, entry in row["Renditions"].items():
+        spec = declared[name]
+        response = aws("s3").get_object(Bucket=entry["Bucket"], Key=entry["Key"])
+        data = response["Body"].read()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        expected_format = FORMATS.get(spec.format) or ("PNG" if source_has_alpha else "JPEG")
+        assert image.format == entry["Format"] == expected_format, name
+        assert response["ContentType"] == entry["ContentType"] == Image.MIME[expected_format]
+        assert len(data) == entry["Size"] and image.size == (entry["Width"], entry["Height"])
+        scale = min(spec.width / source_size[0], spec.height / source_size[1], 1.0)
+        assert (
+            abs(image.width - source_size[0] * scale) <= 1 and abs(image.height - source_size[1] * scale) <= 1
+        )
+        assert not image.getexif(), f"{name} carries EXIF"
+        assert (
+            entry["Key"]
+            == f"renditions/{name}/{row['SourceKey']}/{row['SourceETag']}.{entry['Key'].rsplit('.', 1)[1]}"
+        )
+    assert row["ThumbnailKey"] == row["Renditions"]["thumbnail"]["Key"]
+    assert sorted(entry["Key"] for entry in row["Renditions"].values()) == renditions_in_bucket(
+        aws, stack, row["SourceKey"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -159,10 +199,11 @@ def wait_for_report_line(aws, function_name: str, source_key: str, timeout: floa
     raise AssertionError(f"no REPORT line for the invocation that processed {source_key} within {timeout} s")
 
 
-def test_a_source_key_with_dot_dot_segments_gets_a_safe_thumbnail_key(aws, upload, wait_for_row):
+def test_a_source_key_with_dot_dot_segments_gets_safe_rendition_keys(aws, upload, wait_for_row):
     uploaded = upload("../../escape.jpg", images.jpeg(300, 200))
     row = wait_for_row(uploaded.image_id)
     assert row["SourceKey"] == uploaded.key and ".." in row["SourceKey"]
-    assert row["ThumbnailKey"].startswith("thumbnails/_/") and ".." not in row["ThumbnailKey"]
+    for name, entry in row["Renditions"].items():
+        assert entry["Key"].startswith(f"renditions/{name}/_/") and ".." not in entry["Key"]
     thumbnail, _ = fetch_thumbnail(aws, row)
     assert thumbnail.size == (256, 171)

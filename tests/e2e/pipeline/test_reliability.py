@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from image_pipeline.records import image_id
 
 from tests import images
-from tests.e2e.pipeline.conftest import get_row, s3_event
+from tests.e2e.pipeline.conftest import get_row, renditions_in_bucket, s3_event
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -34,8 +35,13 @@ def created_event(stack, row: dict, event_time: str | None = None) -> dict:
 
 
 def thumbnails_of(aws, stack, key: str) -> list[str]:
-    listed = aws("s3").list_objects_v2(Bucket=stack.thumbnails_bucket, Prefix=f"thumbnails/{key}/")
-    return [item["Key"] for item in listed.get("Contents", [])]
+    """Every rendition object of the source key (any version)."""
+    return renditions_in_bucket(aws, stack, key)
+
+
+def keys_of(row: dict) -> list[str]:
+    """The rendition keys the row points to."""
+    return sorted(entry["Key"] for entry in row["Renditions"].values())
 
 
 def wait_until(condition, timeout: float = 60, interval: float = 0.1, what: str = "condition"):
@@ -62,7 +68,7 @@ def test_duplicate_event_yields_one_row_one_thumbnail_write_one_notification(
     assert get_row(aws, stack, uploaded.image_id) == row  # UpdatedAt and everything else unchanged
     thumbnail_after = aws("s3").head_object(Bucket=row["ThumbnailBucket"], Key=row["ThumbnailKey"])
     assert thumbnail_after["LastModified"] == thumbnail_before["LastModified"]
-    assert thumbnails_of(aws, stack, uploaded.key) == [row["ThumbnailKey"]]
+    assert thumbnails_of(aws, stack, uploaded.key) == keys_of(row)
     # A later upload's notification proves the queue has caught up; still one for ours.
     sentinel = upload("sentinel.jpg", images.jpeg(100, 100))
     notifications.wait_for(sentinel.image_id)
@@ -110,7 +116,7 @@ def test_overwrite_updates_row_and_thumbnail_and_a_late_event_changes_nothing(
     assert (new_row["Width"], new_row["Height"]) == (600, 900)
     assert (new_row["ThumbnailWidth"], new_row["ThumbnailHeight"]) == (171, 256)
     wait_until(
-        lambda: thumbnails_of(aws, stack, first.key) == [new_row["ThumbnailKey"]],
+        lambda: thumbnails_of(aws, stack, first.key) == keys_of(new_row),
         what="old thumbnail removed",
     )
 
@@ -121,16 +127,20 @@ def test_overwrite_updates_row_and_thumbnail_and_a_late_event_changes_nothing(
     result = invoke_function(created_event(stack, old_row, event_time=late_time))
     assert result["results"][0]["outcome"] == "SUPERSEDED"
     assert get_row(aws, stack, first.image_id) == new_row
-    assert thumbnails_of(aws, stack, first.key) == [new_row["ThumbnailKey"]]
+    assert thumbnails_of(aws, stack, first.key) == keys_of(new_row)
 
 
-def test_delete_removes_row_and_thumbnail_and_announces_it(aws, stack, upload, wait_for_row, notifications):
+def test_delete_removes_row_and_every_rendition_and_announces_it(
+    aws, stack, upload, wait_for_row, notifications
+):
     uploaded = upload("deleted.jpg", images.jpeg(640, 480))
     row = wait_for_row(uploaded.image_id)
     aws("s3").delete_object(Bucket=stack.uploads_bucket, Key=uploaded.key)
 
+    assert len(keys_of(row)) == len(stack.renditions)
     wait_until(lambda: get_row(aws, stack, uploaded.image_id) is None, what="row deleted")
-    assert thumbnails_of(aws, stack, uploaded.key) == []
+    # The row goes first (one conditional delete decides who announces), then every rendition.
+    wait_until(lambda: thumbnails_of(aws, stack, uploaded.key) == [], what="every rendition deleted")
     message, attributes = notifications.wait_for(uploaded.image_id, "DELETED")
     assert message["SourceKey"] == uploaded.key and attributes["status"]["Value"] == "DELETED"
     assert row["ThumbnailKey"]
@@ -193,7 +203,7 @@ def test_transient_failure_is_retried_and_the_row_says_so_meanwhile(
     topic_outage.restore()
     processed = wait_for_row(uploaded.image_id, until=lambda row: row["Status"] == "PROCESSED")
     assert "ErrorCode" not in processed and "ErrorMessage" not in processed
-    assert thumbnails_of(aws, stack, uploaded.key) == [processed["ThumbnailKey"]]
+    assert thumbnails_of(aws, stack, uploaded.key) == keys_of(processed)
 
 
 def dead_letters(aws, stack) -> int:
@@ -231,5 +241,24 @@ def test_exhausted_retries_land_in_the_dead_letter_queue_and_redrive_finishes_th
     assert redrive.returncode == 0, redrive.stdout + redrive.stderr
     assert redrive.stdout.rstrip().endswith(", 0 still failing"), redrive.stdout
     row = wait_for_row(uploaded.image_id, until=lambda row: row["Status"] == "PROCESSED")
-    assert thumbnails_of(aws, stack, uploaded.key) == [row["ThumbnailKey"]]
+    assert thumbnails_of(aws, stack, uploaded.key) == keys_of(row)
     assert dead_letters(aws, stack) == before
+
+
+def test_a_delete_through_the_api_takes_the_same_path_and_announces_once(
+    aws, stack, upload, wait_for_row, notifications, api_url
+):
+    uploaded = upload("api-deleted.jpg", images.jpeg(640, 480))
+    row = wait_for_row(uploaded.image_id)
+    assert len(keys_of(row)) == len(stack.renditions)
+
+    assert requests.delete(f"{api_url}/images/{uploaded.image_id}").status_code == 204
+    # The API deleted the original and took the removal path itself: row and renditions are gone
+    # when it answers; the S3 event that follows finds nothing left to do.
+    assert get_row(aws, stack, uploaded.image_id) is None
+    assert thumbnails_of(aws, stack, uploaded.key) == []
+    message, attributes = notifications.wait_for(uploaded.image_id, "DELETED")
+    assert message["SourceKey"] == uploaded.key and attributes["status"]["Value"] == "DELETED"
+    time.sleep(2)  # time for the ObjectRemoved event to be handled too
+    notifications.receive()
+    assert len(notifications.about(uploaded.image_id, "DELETED")) == 1

@@ -1,20 +1,29 @@
-"""The web page in a real headless Chromium: upload, watch the thumbnail appear, open the details,
-delete, and see why a failed upload failed. A screenshot of the gallery lands in test-artifacts/."""
+"""The web page in a real headless Chromium: upload, watch the thumbnails appear, open the details
+(a large preview, the camera's facts), share a proof, delete, and see why a failed upload failed.
+
+The page is the one in web/ (served in place of the published copy, which `make deploy` refreshes),
+with the published config.js, so the test checks these files against the running API.
+Screenshots of the gallery and the details, on a desktop and a phone, land in test-artifacts/.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from PIL import Image, ImageDraw
+from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
 
 from tests import images
 from tests.e2e.conftest import stack_outputs
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+WEB_DIR = REPO_ROOT / "web"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # As the machine's own probe runs it: no sandbox as root, and no calls home on a closed network.
@@ -27,6 +36,17 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+# What a browser has on a page that is not a secure context (the machine's LAN address over
+# http, say): no clipboard API. The page must then show the link for copying by hand.
+NO_CLIPBOARD = "Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined });"
 
 
 @pytest.fixture(scope="module")
@@ -44,27 +64,89 @@ def web(aws, emulator, api_url) -> dict[str, str]:
     return {"page": f"{emulator}/{stack_outputs(aws)['WebBucketName']}/index.html", "api": api_url}
 
 
+def open_page(context: BrowserContext, web: dict[str, str], script_errors: list[str]) -> Page:
+    """The gallery page from web/ (config.js from the web bucket), recording script errors."""
+    base = web["page"].rsplit("/", 1)[0]
+
+    def from_working_tree(route: Route) -> None:
+        path = WEB_DIR / urlsplit(route.request.url).path.rsplit("/", 1)[-1]
+        if path.suffix in CONTENT_TYPES and path.is_file():
+            route.fulfill(body=path.read_bytes(), content_type=CONTENT_TYPES[path.suffix])
+        else:
+            route.continue_()
+
+    context.route(f"{base}/*", from_working_tree)
+    page = context.new_page()
+    # Script errors only: 404s while an upload is not yet processed are expected answers.
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    page.goto(web["page"])
+    expect(page.get_by_role("heading", name="Gallery")).to_be_visible()
+    return page
+
+
+def landscape(width: int, height: int, sky: tuple, ground: tuple) -> Image.Image:
+    """Sky, sun, two mountain ridges and a lake: something a person recognises in a screenshot."""
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    top, bottom = sky
+    for y in range(height):
+        colour = tuple(round(a + (b - a) * y / height) for a, b in zip(top, bottom, strict=True))
+        draw.line([(0, y), (width, y)], fill=colour)
+    radius = min(width, height) // 10
+    sun = (width * 0.68, height * 0.3)
+    draw.ellipse((sun[0] - radius, sun[1] - radius, sun[0] + radius, sun[1] + radius), fill=(255, 236, 180))
+    ridges = (
+        (((0.2, 0.38), (0.55, 0.3), (0.85, 0.42)), (92, 104, 138)),
+        (((0.35, 0.5), (0.7, 0.55)), (52, 62, 84)),
+    )
+    for peaks, colour in ridges:
+        points = [(0, height * 0.75), *((width * x, height * y) for x, y in peaks), (width, height * 0.75)]
+        draw.polygon(points, fill=colour)
+    draw.rectangle((0, height * 0.75, width, height), fill=ground)
+    return image
+
+
+def item_of(web: dict[str, str], page: Page, name: str) -> dict:
+    image_id = page.locator(".card", has_text=name).first.get_attribute("data-image-id")
+    return requests.get(f"{web['api']}/images/{image_id}", timeout=30).json()
+
+
+def names(url: str, rendition: dict) -> bool:
+    return urlsplit(url).path.endswith(quote(rendition["Key"]))
+
+
+def wait_until_drawn(page: Page, name: str) -> None:
+    expect(page.get_by_role("img", name=f"Thumbnail of {name}")).to_be_visible(timeout=60_000)
+    page.wait_for_function(
+        "alt => [...document.images].some(i => i.alt === alt && i.complete && i.naturalWidth > 0)",
+        arg=f"Thumbnail of {name}",
+    )
+
+
+def opens_the_proof(link: str, proof: dict) -> None:
+    """A share link redirects (302) to the watermarked proof JPEG."""
+    redirect = requests.get(link, allow_redirects=False, timeout=30)
+    assert redirect.status_code == 302, (redirect.status_code, redirect.text)
+    decoded = Image.open(io.BytesIO(requests.get(redirect.headers["Location"], timeout=30).content))
+    assert decoded.format == "JPEG" and decoded.size == (proof["Width"], proof["Height"])
+
+
 def test_upload_see_thumbnail_details_delete_and_a_failure(browser, web, tmp_path):
     photo = tmp_path / "sunset.jpg"
     photo.write_bytes(images.jpeg(1600, 1000))
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(images.TEXT)
 
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
-    # Script errors only: 404s while an upload is not yet processed are expected answers.
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
     script_errors: list[str] = []
-    page.on("pageerror", lambda error: script_errors.append(str(error)))
-    page.goto(web["page"])
-    expect(page.get_by_role("heading", name="Gallery")).to_be_visible()
-
+    page = open_page(context, web, script_errors)
     page.set_input_files("#file-input", [str(photo), str(broken)])
 
+    wait_until_drawn(page, "sunset.jpg")
     thumbnail = page.get_by_role("img", name="Thumbnail of sunset.jpg")
-    expect(thumbnail).to_be_visible(timeout=60_000)
-    page.wait_for_function(
-        "() => [...document.images].some(i => i.alt === 'Thumbnail of sunset.jpg' && i.naturalWidth > 0)"
-    )
-    assert thumbnail.evaluate("image => image.naturalWidth") == 256
+    # At 1x, a card is narrower than the thumbnail: the browser keeps the thumbnail.
+    item = item_of(web, page, "sunset.jpg")
+    assert names(thumbnail.evaluate("image => image.currentSrc"), item["Renditions"]["thumbnail"])
 
     failed_card = page.locator(".card.failed", has_text="broken.jpg")
     expect(failed_card).to_contain_text("NOT_AN_IMAGE", timeout=60_000)
@@ -80,14 +162,113 @@ def test_upload_see_thumbnail_details_delete_and_a_failure(browser, web, tmp_pat
     expect(dialog).to_contain_text("PROCESSED")
     expect(dialog).to_contain_text("1600")
     original = dialog.get_by_role("link", name="Open the original").get_attribute("href")
-    assert requests.get(original).content == photo.read_bytes()
-    image_id = page.locator(".card", has_text="sunset.jpg").first.get_attribute("data-image-id")
+    assert requests.get(original, timeout=30).content == photo.read_bytes()
+    image_id = item["ImageID"]
 
     dialog.get_by_role("button", name="Delete").click()
     expect(dialog).to_be_hidden()
     expect(page.locator(f'[data-image-id="{image_id}"]')).to_have_count(0)
-    assert requests.get(f"{web['api']}/images/{image_id}").status_code == 404
+    assert requests.get(f"{web['api']}/images/{image_id}", timeout=30).status_code == 404
 
     failed_id = failed_card.first.get_attribute("data-image-id")
-    requests.delete(f"{web['api']}/images/{failed_id}")
+    page.get_by_role("button", name="Details of broken.jpg").first.click()
+    expect(dialog.get_by_role("button", name="Share proof")).to_be_hidden()
+    dialog.get_by_role("button", name="Close").click()
+    requests.delete(f"{web['api']}/images/{failed_id}", timeout=30)
+    context.close()
+    assert not script_errors, script_errors
+
+
+def test_renditions_camera_facts_and_share_links_on_a_desktop_and_a_phone(browser, web, tmp_path):
+    lake = tmp_path / "lake-at-dusk.jpg"
+    scene = landscape(2400, 1600, ((38, 70, 140), (250, 178, 120)), (30, 60, 90))
+    lake.write_bytes(images.encode(scene, "JPEG", quality=88, exif=images.camera_exif()))
+    peaks = tmp_path / "peaks.jpg"
+    peaks.write_bytes(
+        images.encode(landscape(1200, 1600, ((120, 170, 220), (220, 235, 245)), (60, 110, 60)), "JPEG")
+    )
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(images.png_with_alpha(800, 400))
+    notes = tmp_path / "notes.jpg"
+    notes.write_bytes(images.TEXT)
+    ARTIFACTS.mkdir(exist_ok=True)
+    script_errors: list[str] = []
+    image_ids: list[str] = []
+
+    desktop = browser.new_context(**DESKTOP, permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = open_page(desktop, web, script_errors)
+        page.set_input_files("#file-input", [str(path) for path in (notes, logo, peaks, lake)])
+        for name in ("lake-at-dusk.jpg", "peaks.jpg", "logo.png"):
+            wait_until_drawn(page, name)
+        expect(page.locator(".card.failed", has_text="notes.jpg")).to_contain_text(
+            "NOT_AN_IMAGE", timeout=60_000
+        )
+        image_ids = [
+            page.locator(".card", has_text=path.name).first.get_attribute("data-image-id")
+            for path in (notes, logo, peaks, lake)
+        ]
+        item = item_of(web, page, "lake-at-dusk.jpg")
+        renditions = item["Renditions"]
+
+        # The card offers the web rendition, at its real width, for screens that need more pixels.
+        card_image = page.get_by_role("img", name="Thumbnail of lake-at-dusk.jpg")
+        srcset = dict(reversed(entry.split()) for entry in card_image.get_attribute("srcset").split(", "))
+        assert set(srcset) == {f"{renditions['thumbnail']['Width']}w", f"{renditions['web']['Width']}w"}
+        assert names(srcset[f"{renditions['web']['Width']}w"], renditions["web"])
+        assert names(srcset[f"{renditions['thumbnail']['Width']}w"], renditions["thumbnail"])
+        page.mouse.move(0, 0)
+        page.screenshot(path=str(ARTIFACTS / "web-gallery-desktop.png"))
+
+        # The details: a preview from the web rendition, the camera's facts, a share link.
+        page.get_by_role("button", name="Details of lake-at-dusk.jpg").click()
+        dialog = page.locator("dialog#details")
+        preview = dialog.get_by_role("img", name="Preview of lake-at-dusk.jpg")
+        expect(preview).to_be_visible()
+        page.wait_for_function("() => document.getElementById('details-preview').naturalWidth > 0")
+        assert preview.evaluate("image => image.naturalWidth") == renditions["web"]["Width"] > 256
+        camera = dialog.locator("#details-camera")
+        expect(camera).to_contain_text(
+            "Canon EOS R5 · RF24-70mm F2.8 L IS USM · 35 mm · f/2.8 · 1/250 s · ISO 400"
+        )
+        expect(camera).to_contain_text("Captured ")
+        expect(dialog).to_contain_text("WEBP")
+
+        dialog.get_by_role("button", name="Share proof").click()
+        status = dialog.get_by_role("status")
+        expect(status).to_contain_text("Link copied — valid until ")
+        expect(dialog.locator("#share-fallback")).to_be_hidden()
+        link = page.evaluate("navigator.clipboard.readText()")
+        opens_the_proof(link, renditions["proof"])
+        page.screenshot(path=str(ARTIFACTS / "web-details-desktop.png"))
+    finally:
+        desktop.close()
+
+    phone = browser.new_context(**PHONE)
+    phone.add_init_script(NO_CLIPBOARD)
+    try:
+        page = open_page(phone, web, script_errors)
+        wait_until_drawn(page, "lake-at-dusk.jpg")
+        # Three device pixels per CSS pixel: a two-column card needs more than the thumbnail.
+        card_image = page.get_by_role("img", name="Thumbnail of lake-at-dusk.jpg")
+        assert names(card_image.evaluate("image => image.currentSrc"), renditions["web"])
+        page.wait_for_function("() => [...document.images].every(image => image.complete)")
+        page.screenshot(path=str(ARTIFACTS / "web-gallery-phone.png"))
+
+        page.get_by_role("button", name="Details of lake-at-dusk.jpg").click()
+        dialog = page.locator("dialog#details")
+        dialog.get_by_role("button", name="Share proof").click()
+        expect(dialog.get_by_role("status")).to_contain_text("Copy this link — valid until ")
+        field = dialog.get_by_role("textbox", name="Share link")
+        expect(field).to_be_visible()
+        expect(field).to_be_focused()
+        assert field.evaluate(
+            "f => f.readOnly && f.selectionStart === 0 && f.selectionEnd === f.value.length"
+        )
+        opens_the_proof(field.input_value(), renditions["proof"])
+        page.screenshot(path=str(ARTIFACTS / "web-details-phone.png"))
+    finally:
+        phone.close()
+        for image_id in image_ids:
+            requests.delete(f"{web['api']}/images/{image_id}", timeout=30)
     assert not script_errors, script_errors

@@ -7,8 +7,9 @@ import re
 import pytest
 from image_pipeline import records
 from image_pipeline.errors import ErrorCode
-from image_pipeline.imaging import make_thumbnail
+from image_pipeline.imaging import Watermark, make_renditions
 from image_pipeline.records import Status
+from image_pipeline.renditions import DEFAULT_RENDITIONS, parse_renditions
 
 from tests import images
 
@@ -31,12 +32,12 @@ def test_image_id_is_deterministic_url_safe_and_distinct():
     assert first != records.image_id("other-bucket", "a/b c.jpg")
 
 
-def test_thumbnail_key_names_the_source_key_and_version():
-    assert records.thumbnail_key("photos/cat.png", "e1f2", "png") == "thumbnails/photos/cat.png/e1f2.png"
-    assert records.thumbnail_key("photos/cat.jpg", "e1f2", "jpg") != records.thumbnail_key(
-        "photos/cat.png", "e1f2", "jpg"
-    )
-    assert records.thumbnail_key("a.jpg", "v1", "jpg") != records.thumbnail_key("a.jpg", "v2", "jpg")
+def test_rendition_key_names_the_rendition_the_source_key_and_version():
+    key = records.rendition_key("web", "photos/cat.png", "e1f2", "webp")
+    assert key == "renditions/web/photos/cat.png/e1f2.webp"
+    assert key != records.rendition_key("proof", "photos/cat.png", "e1f2", "webp")
+    assert key != records.rendition_key("web", "photos/cat.jpg", "e1f2", "webp")
+    assert key != records.rendition_key("web", "photos/cat.png", "e1f3", "webp")
 
 
 @pytest.mark.parametrize(
@@ -44,26 +45,34 @@ def test_thumbnail_key_names_the_source_key_and_version():
     ["../../etc/passwd", "/absolute/photo.jpg", "a/../b.jpg", "a//b.jpg", "./a.jpg", "a/" * 600 + "b.jpg"],
 )
 def test_derived_keys_never_carry_dot_dot_absolute_paths_or_exceed_s3s_limit(unsafe):
-    key = records.thumbnail_key(unsafe, "e1f2", "jpg")
+    key = records.rendition_key("thumbnail", unsafe, "e1f2", "jpg")
     assert records.is_safe_key(key) and len(key.encode()) <= records.MAX_KEY_BYTES
-    assert key.startswith("thumbnails/_/") and key.endswith("/e1f2.jpg")
-    assert key == records.thumbnail_key(unsafe, "e1f2", "jpg")  # deterministic
-    assert key != records.thumbnail_key(unsafe + "x", "e1f2", "jpg")
+    assert key.startswith("renditions/thumbnail/_/") and key.endswith("/e1f2.jpg")
+    assert key == records.rendition_key("thumbnail", unsafe, "e1f2", "jpg")  # deterministic
+    assert key != records.rendition_key("thumbnail", unsafe + "x", "e1f2", "jpg")
 
 
 def test_etag_is_reduced_to_safe_characters():
-    assert records.thumbnail_key("a.jpg", '"abc-3"', "jpg") == "thumbnails/a.jpg/abc-3.jpg"
-    assert records.thumbnail_key("a.jpg", "../x", "jpg") == "thumbnails/a.jpg/x.jpg"
+    assert records.rendition_key("web", "a.jpg", '"abc-3"', "jpg") == "renditions/web/a.jpg/abc-3.jpg"
+    assert records.rendition_key("web", "a.jpg", "../x", "jpg") == "renditions/web/a.jpg/x.jpg"
 
 
 def test_own_output_is_recognised_by_prefix():
-    assert records.is_own_output("thumbnails/photos/cat.jpg/e1.jpg")
+    assert records.is_own_output("renditions/proof/photos/cat.jpg/e1.jpg")
+    assert records.is_own_output("thumbnails/photos/cat.jpg/e1.jpg")  # written before renditions
     assert not records.is_own_output("photos/thumbnails/cat.jpg")
+    assert not records.is_own_output("web/cat.jpg")  # a photographer's own folder names are theirs
+
+
+def rendered(data: bytes):
+    return make_renditions(data, parse_renditions(DEFAULT_RENDITIONS), Watermark("proof"))
 
 
 def test_processed_row_has_every_contract_field_with_numbers_as_numbers():
-    thumbnail = make_thumbnail(images.jpeg(4000, 3000, orientation=6))
-    row = records.processed_row(SOURCE, thumbnail, "thumbs", "thumbnails/x.jpg", NOW)
+    result = rendered(images.jpeg(4000, 3000, orientation=6))
+    keys = {name: f"renditions/{name}/x.jpg/abc123.ext" for name in ("thumbnail", "web", "proof")}
+    row = records.processed_row(SOURCE, result, "thumbs", keys, keep_location=False, now=NOW)
+    sizes = {rendition.name: len(rendition.data) for rendition in result.renditions}
     assert row == {
         "ImageID": records.image_id("uploads", "holiday/straße 1.jpg"),
         "SourceBucket": "uploads",
@@ -75,26 +84,59 @@ def test_processed_row_has_every_contract_field_with_numbers_as_numbers():
         "SourceEventTime": "2026-11-23T09:59:59.500Z",
         "Width": 3000,  # upright: orientation 6 swaps the stored 4000x3000
         "Height": 4000,
+        "Renditions": {
+            "thumbnail": {
+                "Bucket": "thumbs",
+                "Key": keys["thumbnail"],
+                "Width": 192,
+                "Height": 256,
+                "Format": "JPEG",
+                "ContentType": "image/jpeg",
+                "Size": sizes["thumbnail"],
+            },
+            "web": {
+                "Bucket": "thumbs",
+                "Key": keys["web"],
+                "Width": 1200,
+                "Height": 1600,
+                "Format": "WEBP",
+                "ContentType": "image/webp",
+                "Size": sizes["web"],
+            },
+            "proof": {
+                "Bucket": "thumbs",
+                "Key": keys["proof"],
+                "Width": 768,
+                "Height": 1024,
+                "Format": "JPEG",
+                "ContentType": "image/jpeg",
+                "Size": sizes["proof"],
+            },
+        },
         "ThumbnailBucket": "thumbs",
-        "ThumbnailKey": "thumbnails/x.jpg",
+        "ThumbnailKey": keys["thumbnail"],
         "ThumbnailWidth": 192,
         "ThumbnailHeight": 256,
-        "ThumbnailSize": len(thumbnail.data),
+        "ThumbnailSize": sizes["thumbnail"],
         "ThumbnailContentType": "image/jpeg",
         "Status": "PROCESSED",
         "CreatedAt": NOW,
         "UpdatedAt": NOW,
         "Gallery": "all",
     }
-    assert set(records.stale_attributes(row)) == {"ErrorCode", "ErrorMessage"}
+    stale = set(records.stale_attributes(row))
+    assert {"ErrorCode", "ErrorMessage", "CameraModel", "CapturedAt", "Latitude"} <= stale
+    assert not stale & set(row)
+    assert records.output_keys(row) == {("thumbs", key) for key in keys.values()}
 
 
 def test_failed_row_carries_code_and_message_and_drops_thumbnail_fields():
     row = records.failed_row(SOURCE, Status.FAILED, ErrorCode.NOT_AN_IMAGE, "the file is not an image", NOW)
     assert row["Status"] == "FAILED"
     assert row["ErrorCode"] == "NOT_AN_IMAGE" and row["ErrorMessage"] == "the file is not an image"
-    assert not set(records.THUMBNAIL_ATTRIBUTES) & set(row)
-    assert set(records.THUMBNAIL_ATTRIBUTES) <= set(records.stale_attributes(row))
+    assert not set(records.PROCESSED_ATTRIBUTES) & set(row)
+    assert set(records.PROCESSED_ATTRIBUTES) <= set(records.stale_attributes(row))
+    assert records.output_keys(row) == set()
     assert (
         len(
             records.failed_row(SOURCE, Status.FAILED, ErrorCode.CORRUPT_IMAGE, "x" * 5000, NOW)[
@@ -105,12 +147,19 @@ def test_failed_row_carries_code_and_message_and_drops_thumbnail_fields():
     )
 
 
-def test_notifications_carry_the_announced_fields():
-    thumbnail = make_thumbnail(images.jpeg(100, 100))
-    row = records.processed_row(SOURCE, thumbnail, "thumbs", "thumbnails/x.jpg", NOW)
+def test_notifications_carry_the_announced_fields_and_name_every_rendition():
+    keys = {name: f"renditions/{name}/x.jpg/e.ext" for name in ("thumbnail", "web", "proof")}
+    row = records.processed_row(SOURCE, rendered(images.jpeg(100, 100)), "thumbs", keys, False, NOW)
     message = records.notification(row)
     for field in ("ImageID", "Status", "SourceBucket", "SourceKey", "ThumbnailBucket", "ThumbnailKey"):
         assert message[field] == row[field]
+    assert message["Renditions"]["web"] == {
+        "Bucket": "thumbs",
+        "Key": keys["web"],
+        "Width": 100,
+        "Height": 100,
+        "Format": "WEBP",
+    }
     failed = records.notification(
         records.failed_row(SOURCE, Status.FAILED, ErrorCode.EMPTY_OBJECT, "empty", NOW)
     )

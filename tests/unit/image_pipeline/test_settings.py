@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from image_pipeline.settings import ConfigurationError, Settings, parse_box
+from image_pipeline.renditions import DEFAULT_RENDITIONS, parse_renditions
+from image_pipeline.settings import ApiSettings, ConfigurationError, Settings
 
 ENVIRONMENT = {
     "THUMBNAILS_BUCKET": "thumbs",
@@ -12,10 +13,45 @@ ENVIRONMENT = {
 
 
 def test_settings_from_environment():
-    settings = Settings.from_environment({**ENVIRONMENT, "THUMBNAIL_MAX_SIZE": "320x200"})
+    settings = Settings.from_environment(
+        {
+            **ENVIRONMENT,
+            "RENDITIONS": "thumbnail:320x200:png,big:3000x3000:avif:50",
+            "WATERMARK_TEXT": "Łukasz Studio",
+            "KEEP_LOCATION": "true",
+        }
+    )
     assert settings.thumbnails_bucket == "thumbs"
-    assert (settings.thumbnail_max_width, settings.thumbnail_max_height) == (320, 200)
-    assert Settings.from_environment(ENVIRONMENT).thumbnail_max_width == 256
+    assert [spec.describe() for spec in settings.renditions] == [
+        "thumbnail:320x200:png:100",
+        "big:3000x3000:avif:50",
+    ]
+    assert settings.watermark_text == "Łukasz Studio" and settings.keep_location is True
+    defaults = Settings.from_environment(ENVIRONMENT)
+    assert defaults.renditions == parse_renditions(DEFAULT_RENDITIONS)
+    assert defaults.keep_location is False and defaults.watermark_logo_key is None
+
+
+def test_an_invalid_declaration_fails_the_cold_start_with_a_clear_message():
+    with pytest.raises(ConfigurationError, match=r"RENDITIONS is invalid: .*'thumbnail' is required"):
+        Settings.from_environment({**ENVIRONMENT, "RENDITIONS": "web:1600x1600:webp"})
+    with pytest.raises(ConfigurationError, match="KEEP_LOCATION must be true or false"):
+        Settings.from_environment({**ENVIRONMENT, "KEEP_LOCATION": "yes"})
+
+
+def test_api_settings_read_the_share_links_base():
+    environment = {
+        "UPLOADS_BUCKET": "u",
+        "IMAGE_METADATA_TABLE": "t",
+        "SHARES_TABLE": "s",
+        "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:topic",
+        "THUMBNAILS_BUCKET": "r",
+    }
+    assert ApiSettings.from_environment(environment).public_api_url is None
+    configured = ApiSettings.from_environment(
+        {**environment, "PUBLIC_API_URL": "http://localhost:4566/x/api/"}
+    )
+    assert configured.public_api_url == "http://localhost:4566/x/api"
 
 
 @pytest.mark.parametrize("missing", sorted(ENVIRONMENT))
@@ -23,17 +59,6 @@ def test_a_missing_variable_fails_fast_naming_it(missing):
     environment = {name: value for name, value in ENVIRONMENT.items() if name != missing}
     with pytest.raises(ConfigurationError, match=missing):
         Settings.from_environment(environment)
-
-
-@pytest.mark.parametrize(("text", "box"), [("256", (256, 256)), ("320x200", (320, 200)), ("64X64", (64, 64))])
-def test_parse_box(text, box):
-    assert parse_box(text) == box
-
-
-@pytest.mark.parametrize("text", ["", "0", "abc", "10x", "5000x10", "1x2x3"])
-def test_parse_box_rejects_nonsense(text):
-    with pytest.raises(ConfigurationError):
-        parse_box(text)
 
 
 def test_limits_from_environment_and_defaults():

@@ -1,0 +1,330 @@
+"""The orchestration (pipeline.py, removal.py) with real imaging and in-memory fakes of the adapters:
+every outcome and the interleavings that once lost or destroyed data, in milliseconds."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import replace
+
+import pytest
+from image_pipeline import records
+from image_pipeline.errors import (
+    ConcurrentUpdateError,
+    SourceObjectChangedError,
+    SourceObjectMissingError,
+    StorageError,
+)
+from image_pipeline.pipeline import ImagePipeline, Outcome
+from image_pipeline.records import Row, SourceObject
+from image_pipeline.settings import Settings
+from PIL import Image
+
+from tests import images
+
+UPLOADS, RENDITIONS = "uploads", "renditions-bucket"
+SETTINGS = Settings(
+    thumbnails_bucket=RENDITIONS,
+    metadata_table="table",
+    notifications_topic_arn="arn:aws:sns:us-east-1:000000000000:topic",
+    idempotency_table="idempotency",
+    watermark_text="Zoë Müller",
+)
+T1, T2, T3 = "2026-01-01T00:00:01.000Z", "2026-01-01T00:00:02.000Z", "2026-01-01T00:00:03.000Z"
+
+
+class FakeObjects:
+    """S3 as the pipeline uses it: ETags, If-Match, size without download, failures on demand."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}
+        self.fail_writes_after: int | None = None
+        self.reads: list[tuple[str, str]] = []
+
+    def put(self, bucket: str, key: str, data: bytes) -> str:
+        self.objects[(bucket, key)] = (data, "image/jpeg")
+        return self.etag(bucket, key)
+
+    def etag(self, bucket: str, key: str) -> str:
+        return hashlib.md5(self.objects[(bucket, key)][0]).hexdigest()
+
+    def read_source(self, bucket, key, expected_etag, event_time, max_bytes):
+        if (bucket, key) not in self.objects:
+            raise SourceObjectMissingError(f"s3://{bucket}/{key} does not exist")
+        if expected_etag and expected_etag != self.etag(bucket, key):
+            raise SourceObjectChangedError(f"s3://{bucket}/{key} changed")
+        data, content_type = self.objects[(bucket, key)]
+        source = SourceObject(bucket, key, len(data), self.etag(bucket, key), content_type, event_time)
+        return source, (data if len(data) <= max_bytes else None)
+
+    def read(self, bucket: str, key: str) -> bytes:
+        self.reads.append((bucket, key))
+        if (bucket, key) not in self.objects:
+            raise StorageError(f"s3://{bucket}/{key} does not exist")
+        return self.objects[(bucket, key)][0]
+
+    def exists(self, bucket: str, key: str) -> bool:
+        return (bucket, key) in self.objects
+
+    def write_rendition(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
+        if self.fail_writes_after is not None:
+            if self.fail_writes_after == 0:
+                raise StorageError(f"writing s3://{bucket}/{key} failed: SlowDown")
+            self.fail_writes_after -= 1
+        self.objects[(bucket, key)] = (data, content_type)
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.objects.pop((bucket, key), None)
+
+    def keys(self, bucket: str) -> set[str]:
+        return {key for stored_bucket, key in self.objects if stored_bucket == bucket}
+
+
+class FakeTable:
+    """The metadata table's conditional writes, as the DynamoDB adapter makes them."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Row] = {}
+
+    def record(self, row: Row, remove: tuple[str, ...] = ()) -> Row | None:
+        previous = self.rows.get(str(row["ImageID"]))
+        if previous and str(previous["SourceEventTime"]) > str(row["SourceEventTime"]):
+            raise ConcurrentUpdateError("newer", current=dict(previous))
+        updated = {**(previous or {}), **row}
+        updated["CreatedAt"] = previous["CreatedAt"] if previous else row["CreatedAt"]
+        for name in remove:
+            if name not in row:
+                updated.pop(name, None)
+        self.rows[str(row["ImageID"])] = updated
+        return dict(previous) if previous else None
+
+    def delete(self, image_id: str, unless_written_after: str | None = None) -> Row | None:
+        row = self.rows.get(image_id)
+        if row is None or (unless_written_after and str(row["SourceEventTime"]) > unless_written_after):
+            return None
+        return self.rows.pop(image_id)
+
+
+class FakeNotifier:
+    def __init__(self) -> None:
+        self.messages: list[Row] = []
+
+    def announce(self, message: Row) -> str:
+        self.messages.append(message)
+        return str(len(self.messages))
+
+
+@pytest.fixture
+def world():
+    objects, table, notifier = FakeObjects(), FakeTable(), FakeNotifier()
+    return objects, table, notifier, ImagePipeline(SETTINGS, objects, table, notifier)
+
+
+def upload(objects: FakeObjects, key: str, data: bytes) -> str:
+    return objects.put(UPLOADS, key, data)
+
+
+def test_an_upload_becomes_every_rendition_one_row_one_notification(world):
+    objects, table, notifier, pipeline = world
+    etag = upload(objects, "a/photo.jpg", images.jpeg(2000, 1500))
+
+    result = pipeline.process_upload(UPLOADS, "a/photo.jpg", etag, T1)
+
+    assert result.outcome == Outcome.PROCESSED
+    row = table.rows[records.image_id(UPLOADS, "a/photo.jpg")]
+    assert row["Status"] == "PROCESSED" and set(row["Renditions"]) == {"thumbnail", "web", "proof"}
+    assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}
+    assert row["ThumbnailKey"] == f"renditions/thumbnail/a/photo.jpg/{etag}.jpg"
+    assert (row["Renditions"]["web"]["Width"], row["Renditions"]["proof"]["Width"]) == (1600, 1024)
+    assert [message["Status"] for message in notifier.messages] == ["PROCESSED"]
+    assert set(notifier.messages[0]["Renditions"]) == {"thumbnail", "web", "proof"}
+
+
+def test_bad_input_is_failed_with_no_rendition(world):
+    objects, table, notifier, pipeline = world
+    etag = upload(objects, "notes.jpg", images.TEXT)
+    assert pipeline.process_upload(UPLOADS, "notes.jpg", etag, T1).outcome == Outcome.FAILED
+    row = table.rows[records.image_id(UPLOADS, "notes.jpg")]
+    assert row["ErrorCode"] == "NOT_AN_IMAGE" and "Renditions" not in row
+    assert objects.keys(RENDITIONS) == set()
+    assert [message["Status"] for message in notifier.messages] == ["FAILED"]
+
+
+def test_an_overwrite_replaces_every_rendition_of_the_old_version(world):
+    objects, table, _, pipeline = world
+    first = upload(objects, "p.jpg", images.jpeg(800, 600))
+    pipeline.process_upload(UPLOADS, "p.jpg", first, T1)
+    second = upload(objects, "p.jpg", images.jpeg(600, 800))
+    pipeline.process_upload(UPLOADS, "p.jpg", second, T2)
+
+    row = table.rows[records.image_id(UPLOADS, "p.jpg")]
+    assert row["SourceETag"] == second
+    assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}
+    assert all(second in key for key in objects.keys(RENDITIONS))
+
+
+def test_a_late_event_never_deletes_what_an_identical_newer_upload_points_to(world):
+    """Same content uploaded twice: both versions have the same ETag, so the same rendition keys.
+    The older event, handled last, must not delete the renditions the newer row points to."""
+    objects, table, notifier, pipeline = world
+    data = images.jpeg(900, 600)
+    etag = upload(objects, "twice.jpg", data)
+    assert pipeline.process_upload(UPLOADS, "twice.jpg", etag, T2).outcome == Outcome.PROCESSED
+    late = pipeline.process_upload(UPLOADS, "twice.jpg", etag, T1)
+
+    assert late.outcome == Outcome.SUPERSEDED
+    row = table.rows[records.image_id(UPLOADS, "twice.jpg")]
+    assert row["SourceEventTime"] == T2
+    assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}
+    assert len(notifier.messages) == 1
+
+
+def test_a_late_event_deletes_only_its_own_stale_renditions(world):
+    """The older version was read before the newer one was recorded (a race): its renditions are
+    orphans the newer row does not point to; they go, the newer row's stay."""
+    objects, table, _, pipeline = world
+    old = upload(objects, "race.jpg", images.jpeg(500, 400))
+    newer_row = {
+        **records.failed_row(
+            SourceObject(UPLOADS, "race.jpg", 1, "newer-etag", "image/jpeg", T2),
+            records.Status.PROCESSED,
+            records.ErrorCode.SERVICE_ERROR,
+            "",
+            T2,
+        ),
+        "Renditions": {
+            "thumbnail": {"Bucket": RENDITIONS, "Key": "renditions/thumbnail/race.jpg/newer-etag.jpg"}
+        },
+    }
+    table.rows[str(newer_row["ImageID"])] = newer_row
+    objects.put(RENDITIONS, "renditions/thumbnail/race.jpg/newer-etag.jpg", b"newer thumbnail")
+
+    assert pipeline.process_upload(UPLOADS, "race.jpg", old, T1).outcome == Outcome.SUPERSEDED
+    assert objects.keys(RENDITIONS) == {"renditions/thumbnail/race.jpg/newer-etag.jpg"}
+
+
+@pytest.mark.parametrize("written_before_failing", [0, 1, 2])
+def test_a_failing_rendition_write_never_leaves_a_processed_row(world, written_before_failing):
+    objects, table, notifier, pipeline = world
+    etag = upload(objects, "flaky.jpg", images.jpeg(700, 500))
+    objects.fail_writes_after = written_before_failing
+
+    with pytest.raises(StorageError):
+        pipeline.process_upload(UPLOADS, "flaky.jpg", etag, T1)
+    row = table.rows[records.image_id(UPLOADS, "flaky.jpg")]
+    assert row["Status"] == "RETRYING" and row["ErrorCode"] == "SERVICE_ERROR"
+    assert notifier.messages == []
+
+    objects.fail_writes_after = None  # the retry succeeds
+    assert pipeline.process_upload(UPLOADS, "flaky.jpg", etag, T1).outcome == Outcome.PROCESSED
+    row = table.rows[records.image_id(UPLOADS, "flaky.jpg")]
+    assert row["Status"] == "PROCESSED" and "ErrorCode" not in row
+    assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}
+
+
+def test_a_bug_of_ours_is_retried_not_blamed_on_the_file(world, monkeypatch):
+    objects, table, _, pipeline = world
+    etag = upload(objects, "fine.jpg", images.jpeg(300, 200))
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug in our code")
+
+    monkeypatch.setattr("image_pipeline.imaging.make_renditions", broken)
+    with pytest.raises(TypeError):
+        pipeline.process_upload(UPLOADS, "fine.jpg", etag, T1)
+    row = table.rows[records.image_id(UPLOADS, "fine.jpg")]
+    assert row["Status"] == "RETRYING" and row["ErrorCode"] == "SERVICE_ERROR"
+    assert "TypeError: a bug in our code" in row["ErrorMessage"]
+
+
+def test_a_retrying_row_keeps_the_previous_renditions_until_the_retry_settles(world):
+    objects, table, _, pipeline = world
+    first = upload(objects, "v.jpg", images.jpeg(640, 480))
+    pipeline.process_upload(UPLOADS, "v.jpg", first, T1)
+    second = upload(objects, "v.jpg", images.jpeg(480, 640))
+    objects.fail_writes_after = 0
+    with pytest.raises(StorageError):
+        pipeline.process_upload(UPLOADS, "v.jpg", second, T2)
+    assert table.rows[records.image_id(UPLOADS, "v.jpg")]["Status"] == "RETRYING"
+
+    objects.fail_writes_after = None
+    pipeline.process_upload(UPLOADS, "v.jpg", second, T2)
+    row = table.rows[records.image_id(UPLOADS, "v.jpg")]
+    assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}  # none orphaned
+
+
+def test_removal_deletes_row_and_every_rendition_and_announces_once(world):
+    objects, table, notifier, pipeline = world
+    etag = upload(objects, "gone.jpg", images.jpeg(640, 480))
+    pipeline.process_upload(UPLOADS, "gone.jpg", etag, T1)
+    objects.delete(UPLOADS, "gone.jpg")
+
+    assert pipeline.remove_upload(UPLOADS, "gone.jpg", T2).outcome == Outcome.DELETED
+    # The second removal of the same delete (the API's and then the S3 event's) finds nothing.
+    assert pipeline.remove_upload(UPLOADS, "gone.jpg", T3).outcome == Outcome.NOTHING_TO_DELETE
+    assert table.rows == {} and objects.keys(RENDITIONS) == set()
+    assert [message["Status"] for message in notifier.messages] == ["PROCESSED", "DELETED"]
+
+
+def test_a_late_removal_after_a_reupload_changes_nothing(world):
+    objects, table, _, pipeline = world
+    etag = upload(objects, "back.jpg", images.jpeg(640, 480))
+    pipeline.process_upload(UPLOADS, "back.jpg", etag, T2)
+    assert pipeline.remove_upload(UPLOADS, "back.jpg", T1).outcome == Outcome.SUPERSEDED
+    assert records.image_id(UPLOADS, "back.jpg") in table.rows
+
+
+def test_removal_of_a_row_from_before_renditions_deletes_its_thumbnail(world):
+    objects, table, _, pipeline = world
+    legacy_key = "thumbnails/old.jpg/e1.jpg"
+    objects.put("old-thumbnails", legacy_key, b"thumb")
+    source = SourceObject(UPLOADS, "old.jpg", 10, "e1", "image/jpeg", T1)
+    row = records.failed_row(source, records.Status.PROCESSED, records.ErrorCode.SERVICE_ERROR, "", T1)
+    table.rows[str(row["ImageID"])] = {**row, "ThumbnailBucket": "old-thumbnails", "ThumbnailKey": legacy_key}
+
+    assert pipeline.remove_upload(UPLOADS, "old.jpg", T2).outcome == Outcome.DELETED
+    assert objects.keys("old-thumbnails") == set()
+
+
+@pytest.mark.parametrize(
+    ("bucket", "key"),
+    [(UPLOADS, "renditions/web/x.jpg/e.webp"), (UPLOADS, "thumbnails/x.jpg/e.jpg"), (RENDITIONS, "any.jpg")],
+)
+def test_the_recursion_guard_covers_every_rendition_prefix(world, bucket, key):
+    objects, table, _, pipeline = world
+    etag = objects.put(bucket, key, images.jpeg(100, 100))
+    assert pipeline.process_upload(bucket, key, etag, T1).outcome == Outcome.IGNORED
+    assert pipeline.remove_upload(bucket, key, T1).outcome == Outcome.IGNORED
+    assert table.rows == {}
+
+
+def test_location_is_recorded_only_when_the_owner_opts_in(world):
+    objects, table, _, _ = world
+    etag = upload(objects, "gps.jpg", images.camera_jpeg(640, 480, location=True))
+    for keep, expected in ((False, set()), (True, {"Latitude", "Longitude"})):
+        pipeline = ImagePipeline(replace(SETTINGS, keep_location=keep), objects, table, FakeNotifier())
+        table.rows.clear()
+        pipeline.process_upload(UPLOADS, "gps.jpg", etag, T1)
+        row = table.rows[records.image_id(UPLOADS, "gps.jpg")]
+        assert {"Latitude", "Longitude"} & set(row) == expected
+        assert row["CameraModel"] and row["CapturedAt"]
+        for entry in row["Renditions"].values():
+            rendition = Image.open(io.BytesIO(objects.objects[(RENDITIONS, entry["Key"])][0]))
+            assert not rendition.getexif(), "no EXIF, no GPS in any rendition"
+
+
+def test_the_watermark_logo_is_read_once_per_environment_and_its_absence_is_visible(world):
+    objects, table, _, _ = world
+    settings = replace(SETTINGS, watermark_logo_key="branding/logo.png")
+    pipeline = ImagePipeline(settings, objects, table, FakeNotifier())
+    etag = upload(objects, "one.jpg", images.jpeg(640, 480))
+    with pytest.raises(StorageError, match=r"logo\.png"):
+        pipeline.process_upload(UPLOADS, "one.jpg", etag, T1)
+    assert table.rows[records.image_id(UPLOADS, "one.jpg")]["Status"] == "RETRYING"
+
+    objects.put(
+        RENDITIONS, "branding/logo.png", images.encode(Image.new("RGBA", (64, 32), (0, 0, 0, 128)), "PNG")
+    )
+    pipeline.process_upload(UPLOADS, "one.jpg", etag, T1)
+    pipeline.process_upload(UPLOADS, "two.jpg", upload(objects, "two.jpg", images.jpeg(320, 200)), T1)
+    assert objects.reads.count((RENDITIONS, "branding/logo.png")) == 2  # the failed try, then once
