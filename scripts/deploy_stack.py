@@ -174,8 +174,14 @@ def ever_deployed(cloudformation, stack_name: str) -> bool:
 
 
 def deploy(
-    stack_name: str, architecture: str, parameters: dict[str, str], template: dict[str, Any] | None = None
+    stack_name: str,
+    architecture: str,
+    parameters: dict[str, str],
+    template: dict[str, Any] | None = None,
+    keep_previous: tuple[str, ...] = (),
 ) -> None:
+    """Create or update the stack. Parameters named in `keep_previous` and not in `parameters`
+    keep the value the stack has (a code-only `make deploy` does not reset the renditions)."""
     session = boto3.session.Session()
     cloudformation, s3 = session.client("cloudformation"), session.client("s3")
     account = session.client("sts").get_caller_identity()["Account"]
@@ -201,14 +207,26 @@ def deploy(
             f"Stack {stack_name} is {status} (its first create failed); deleting it before creating it again"
         )
         cloudformation.delete_stack(StackName=stack_name)
-        wait_for(
+        deleted = wait_for(
             lambda: {"status": stack_status(cloudformation, stack_name)},
             lambda state: state["status"] in (None, "DELETE_COMPLETE"),
             lambda state: state["status"] == "DELETE_FAILED",
             f"deleting {stack_name}",
         )
+        if deleted["status"] == "DELETE_FAILED":
+            reasons = "\n  ".join(failure_reasons(cloudformation, stack_name)) or "(no failure events)"
+            raise DeployError(f"deleting the failed stack {stack_name} failed:\n  {reasons}")
         status = None
     change_set_type = "CREATE" if status in (None, "DELETE_COMPLETE", "REVIEW_IN_PROGRESS") else "UPDATE"
+    given = [{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()]
+    if change_set_type == "UPDATE":
+        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        existing = {parameter["ParameterKey"] for parameter in stack.get("Parameters", [])}
+        given += [
+            {"ParameterKey": key, "UsePreviousValue": True}
+            for key in keep_previous
+            if key not in parameters and key in existing
+        ]
 
     started = time.monotonic()
     change_set_name = f"deploy-{int(time.time() * 1000)}"
@@ -217,7 +235,7 @@ def deploy(
         ChangeSetName=change_set_name,
         ChangeSetType=change_set_type,
         TemplateBody=json.dumps(template),
-        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
+        Parameters=given,
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
     change_set = wait_for(
@@ -273,7 +291,8 @@ def main() -> int:
         choices=["x86_64", "arm64"],
         help="which package to deploy (default: this machine's)",
     )
-    # Template parameters a local deploy may set (empty: the template's default).
+    # Template parameters a local deploy may set; unset, they keep the stack's value (the
+    # template's default on a first deploy).
     overrides = {
         "Renditions": os.environ.get("RENDITIONS", ""),
         "WatermarkText": os.environ.get("WATERMARK_TEXT", ""),
@@ -290,9 +309,9 @@ def main() -> int:
                 "PublicApiUrl": local_api_url(args.stack_name),
                 **{name: value for name, value in overrides.items() if value},
             }
-            template_default = load_template(TEMPLATE)["Parameters"]["Renditions"]["Default"]
-            check_renditions(parameters.get("Renditions", template_default))
-            deploy(args.stack_name, args.architecture, parameters)
+            if "Renditions" in parameters:
+                check_renditions(parameters["Renditions"])
+            deploy(args.stack_name, args.architecture, parameters, keep_previous=tuple(overrides))
         else:
             print_outputs(args.stack_name)
     except (DeployError, ClientError) as error:

@@ -57,6 +57,22 @@ from image_pipeline.errors import ErrorCode, ImageRejectedError
 from image_pipeline.renditions import RenditionSpec
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF, as phones take them
+
+
+def _require_codecs() -> None:
+    """Fail the cold start, not every upload, when the package lacks a codec: a decoder that is
+    not there would otherwise look like a corrupt file, and CORRUPT_IMAGE is never retried."""
+    from PIL import features
+
+    missing = [name for name in ("jpg", "zlib", "libtiff") if not features.check_codec(name)]
+    missing += [
+        name for name in ("webp", "avif", "littlecms2", "freetype2") if not features.check_module(name)
+    ]
+    if missing:
+        raise ImportError(f"Pillow in this package lacks {', '.join(missing)}: rebuild it (make build)")
+
+
+_require_codecs()
 # The pixel limit is ours (open_image checks it from the header, with a clear message).
 Image.MAX_IMAGE_PIXELS = None
 
@@ -97,6 +113,12 @@ _SUPPORTED_SIGNATURES = (
     b"MM\x00*",  # TIFF, big-endian
     b"BM",
 )
+# ISO media brands of HEIC/HEIF and AVIF files (bytes 8-12, after "ftyp").
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
+# Decoding these modes needs 2 (16-bit) or 4 (32-bit, float) times the memory of 8-bit pixels and
+# more again to scale them: they get a proportionally smaller pixel limit, so that an image the
+# pipeline accepts fits the function's memory.
+_WIDE_MODE_COST = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2, "I": 4, "F": 4}
 # Leading bytes of formats people upload that we deliberately do not process.
 _UNSUPPORTED_SIGNATURES = {
     b"%PDF-": "PDF",
@@ -240,7 +262,8 @@ def describe_unknown(data: bytes) -> ImageRejectedError:
     if b"<svg" in head:
         return ImageRejectedError(ErrorCode.UNSUPPORTED_FORMAT, "SVG files are not supported")
     is_webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-    if is_webp or data.startswith(_SUPPORTED_SIGNATURES):
+    is_heif_or_avif = data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS  # (not an MP4 video)
+    if is_webp or is_heif_or_avif or data.startswith(_SUPPORTED_SIGNATURES):
         return ImageRejectedError(ErrorCode.CORRUPT_IMAGE, "the image is truncated or corrupt")
     return ImageRejectedError(ErrorCode.NOT_AN_IMAGE, "the file is not an image")
 
@@ -261,6 +284,13 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     if width * height > max_pixels:
         raise ImageRejectedError(
             ErrorCode.IMAGE_TOO_LARGE, f"{width}x{height} pixels is over the limit of {max_pixels:,} pixels"
+        )
+    cost = _WIDE_MODE_COST.get(image.mode, 1)
+    if width * height * cost > max_pixels:
+        raise ImageRejectedError(
+            ErrorCode.IMAGE_TOO_LARGE,
+            f"{width}x{height} pixels is over the limit of {max_pixels // cost:,} pixels "
+            f"for {image.mode} images",
         )
     if width < 1 or height < 1:
         raise ImageRejectedError(ErrorCode.CORRUPT_IMAGE, f"the image claims a size of {width}x{height}")

@@ -106,7 +106,9 @@ class ImagePipeline:
             return self._settle(row, Outcome.FAILED, written=set())
 
         keys = {
-            rendition.name: records.rendition_key(rendition.name, key, source.etag, rendition.extension)
+            rendition.name: records.rendition_key(
+                rendition.name, key, source.etag, event_time, rendition.extension
+            )
             for rendition in rendered.renditions
         }
         for rendition in rendered.renditions:

@@ -54,8 +54,12 @@ PROCESSED_ATTRIBUTES = (
     *CAMERA_ATTRIBUTES.values(),
     *LOCATION_ATTRIBUTES.values(),
 )
+# Attributes of a row on its way out; a new version of the image drops them.
+LIFECYCLE_ATTRIBUTES = ("DeleteRequestedAt", "Expiration")
 # Every row is in one gallery: the NewestFirst index (partition Gallery, sort CreatedAt) lists them.
+# Rows being deleted and tombstones have no Gallery, so the (sparse) index does not list them.
 GALLERY = "all"
+TOMBSTONE_SECONDS = 24 * 60 * 60  # longer than S3 events live (MaximumEventAgeInSeconds: 6 h)
 
 Value = str | int | float | dict[str, "Value"]
 Row = dict[str, Value]
@@ -65,7 +69,9 @@ class Status(StrEnum):
     PROCESSED = "PROCESSED"  # every rendition written
     FAILED = "FAILED"  # the upload can never become an image (ErrorCode says why)
     RETRYING = "RETRYING"  # a service failed; Lambda retries, then the dead-letter queue holds it
-    DELETED = "DELETED"  # only in notifications: the source was removed, and with it row and renditions
+    DELETING = "DELETING"  # the source was removed; its renditions are being deleted (never shown)
+    DELETED = "DELETED"  # the source was removed, and with it the renditions: notifications, and a
+    # tombstone row (never shown, expires by TTL) that keeps late events from bringing it back
 
 
 @dataclass(frozen=True)
@@ -92,19 +98,22 @@ def is_safe_key(key: str) -> bool:
     return not key.startswith("/") and all(segment not in ("", ".", "..") for segment in key.split("/"))
 
 
-def rendition_key(rendition: str, source_key: str, source_etag: str, extension: str) -> str:
-    """renditions/<rendition>/<source key>/<source ETag>.<ext>: the whole key and its version.
+def rendition_key(rendition: str, source_key: str, source_etag: str, event_time: str, extension: str) -> str:
+    """renditions/<rendition>/<source key>/<ETag>-<event time>.<ext>: the whole key and its version.
 
+    The event time makes the key one per upload, not per content: two uploads of the same bytes
+    (same ETag) never share a rendition, so tidying after one can never delete the other's.
     A source key that is not safe to repeat (`..`, a leading `/`, empty segments) or too long is
-    replaced by its hash: renditions/<rendition>/_/<sha256 of the key>/<ETag>.<ext>."""
+    replaced by its hash: renditions/<rendition>/_/<sha256 of the key>/<ETag>-<time>.<ext>."""
     etag = (
         "".join(character for character in source_etag if character.isalnum() or character == "-") or "none"
     )
-    derived = f"{RENDITION_PREFIX}{rendition}/{source_key}/{etag}.{extension}"
+    version = f"{etag}-{''.join(character for character in event_time if character.isalnum())}"
+    derived = f"{RENDITION_PREFIX}{rendition}/{source_key}/{version}.{extension}"
     if is_safe_key(source_key) and len(derived.encode()) <= MAX_KEY_BYTES:
         return derived
     digest = hashlib.sha256(source_key.encode()).hexdigest()
-    return f"{RENDITION_PREFIX}{rendition}/_/{digest}/{etag}.{extension}"
+    return f"{RENDITION_PREFIX}{rendition}/_/{digest}/{version}.{extension}"
 
 
 def is_own_output(key: str) -> bool:
@@ -217,8 +226,31 @@ def failed_row(source: SourceObject, status: Status, code: ErrorCode, message: s
 def stale_attributes(row: Row) -> tuple[str, ...]:
     """Attributes an earlier version of the row may have that this one must not keep (a new
     version without EXIF must not keep the old camera, a failure no renditions)."""
-    possible = ERROR_ATTRIBUTES + PROCESSED_ATTRIBUTES
+    possible = ERROR_ATTRIBUTES + PROCESSED_ATTRIBUTES + LIFECYCLE_ATTRIBUTES
     return tuple(name for name in possible if name not in row)
+
+
+def is_shown(row: Row | None) -> bool:
+    """Whether clients see the row: not a tombstone, not on its way out."""
+    return (
+        row is not None
+        and row.get("Status") not in (Status.DELETING, Status.DELETED)
+        and "DeleteRequestedAt" not in row
+    )
+
+
+def tombstone(deleted: Row, removed_at: str, now: str) -> Row:
+    """What stays of a removed image until it expires: enough to refuse older events."""
+    expires = int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp()) + TOMBSTONE_SECONDS
+    return {
+        "ImageID": deleted["ImageID"],
+        "Status": Status.DELETED.value,
+        "SourceBucket": deleted["SourceBucket"],
+        "SourceKey": deleted["SourceKey"],
+        "SourceEventTime": removed_at,
+        "UpdatedAt": now,
+        "Expiration": expires,
+    }
 
 
 def notification(row: Row) -> Row:

@@ -31,7 +31,8 @@ class ObjectStore(Protocol):
 
 class MetadataTable(Protocol):
     def record(self, row: Row, remove: tuple[str, ...] = ()) -> Row | None: ...
-    def delete(self, image_id: str, unless_written_after: str | None = None) -> Row | None: ...
+    def claim_removal(self, image_id: str, removed_at: str, now: str) -> Row | None: ...
+    def bury(self, tombstone: Row) -> bool: ...
 
 
 class Notifier(Protocol):
@@ -72,17 +73,24 @@ class Outputs:
         return bucket == self.bucket or records.is_own_output(key)
 
     def delete(self, keys: OutputKeys, why: str) -> None:
-        """Best effort: a rendition left behind costs storage, never correctness (no row points
-        to it), so failing here must not fail (and re-run) an upload that is already recorded."""
+        """Best effort, for tidying after an upload that is already recorded: a rendition left
+        behind costs storage, never correctness (no row points to it), so failing here must not
+        fail (and re-run) the upload."""
         for bucket, key in sorted(keys):
             try:
                 self._objects.delete(bucket, key)
             except StorageError as error:
                 logger.warning("could not delete %s rendition s3://%s/%s: %s", why, bucket, key, error)
 
+    def delete_all(self, keys: OutputKeys) -> None:
+        """Every one, or raise: a removal that could not delete them is retried."""
+        for bucket, key in sorted(keys):
+            self._objects.delete(bucket, key)
+
 
 class ImageRemoval:
-    """The one delete path: an S3 ObjectRemoved event and `DELETE /images/{id}` both end here."""
+    """The one delete path: an S3 ObjectRemoved event, whoever deleted the object (the S3 console,
+    the CLI, the API, which deletes only the original)."""
 
     def __init__(
         self, renditions_bucket: str, objects: ObjectStore, table: MetadataTable, notifier: Notifier
@@ -93,18 +101,24 @@ class ImageRemoval:
         self._notifier = notifier
 
     def remove_upload(self, bucket: str, key: str, event_time: str) -> Result:
-        """The source was deleted: delete its row and renditions, unless it has been re-uploaded since.
+        """The source was deleted: delete its renditions, announce it, leave a tombstone row.
 
-        The row goes first, in one conditional delete that returns it, so that of two removals
-        running at once (the API's and the S3 event's) exactly one deletes and announces."""
+        A claim (the row marked DELETING for this removal) comes first and keeps the renditions'
+        keys, so a failure midway is retried to the end; a tombstone comes last, so that a late
+        event for an older version never brings the image back. Of two removals, one claims."""
         image_id = records.image_id(bucket, key)
         if self._outputs.is_own(bucket, key):
             return Result(Outcome.IGNORED, image_id, "renditions are never processed")
         if self._objects.exists(bucket, key):
             return Result(Outcome.SUPERSEDED, image_id, "the key was uploaded again after this removal")
-        deleted = self._table.delete(image_id, unless_written_after=event_time)
-        if deleted is None:
+        now = records.utc_now()
+        claimed = self._table.claim_removal(image_id, event_time, now)
+        if claimed is None:
+            # Nothing this removal may delete; the tombstone still refuses older late events.
+            gone = {"ImageID": image_id, "SourceBucket": bucket, "SourceKey": key}
+            self._table.bury(records.tombstone(gone, event_time, now))
             return Result(Outcome.NOTHING_TO_DELETE, image_id)
-        self._outputs.delete(records.output_keys(deleted), "a deleted image's")
-        self._notifier.announce(records.deletion_notice(deleted, records.utc_now()))
+        self._outputs.delete_all(records.output_keys(claimed))
+        self._notifier.announce(records.deletion_notice(claimed, now))
+        self._table.bury(records.tombstone(claimed, event_time, now))
         return Result(Outcome.DELETED, image_id)

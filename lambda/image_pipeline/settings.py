@@ -84,8 +84,6 @@ class ApiSettings:
     uploads_bucket: str
     metadata_table: str
     shares_table: str
-    notifications_topic_arn: str
-    thumbnails_bucket: str
     max_upload_bytes: int = 100 * 1024 * 1024
     url_expiry_seconds: int = 300
     # Where browsers and shells reach S3 (presigned URLs); None: where this function does.
@@ -100,8 +98,6 @@ class ApiSettings:
             uploads_bucket=env.required("UPLOADS_BUCKET"),
             metadata_table=env.required("IMAGE_METADATA_TABLE"),
             shares_table=env.required("SHARES_TABLE"),
-            notifications_topic_arn=env.required("NOTIFICATIONS_TOPIC_ARN"),
-            thumbnails_bucket=env.required("THUMBNAILS_BUCKET"),
             max_upload_bytes=env.positive_int("MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             url_expiry_seconds=env.positive_int("URL_EXPIRY_SECONDS", cls.url_expiry_seconds),
             public_s3_endpoint=env.optional("PUBLIC_S3_ENDPOINT"),

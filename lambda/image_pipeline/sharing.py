@@ -25,6 +25,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 class Share:
     token: str
     image_id: str
+    source_etag: str  # the photo shared: other content uploaded under its key later is not
     created_at: str  # ISO 8601 UTC
     expires_at: str
     expires_epoch: int  # the TTL attribute: DynamoDB deletes the item some time after this
@@ -45,13 +46,14 @@ def parse_expiry(body: object) -> int:
     return seconds
 
 
-def new_share(image_id: str, seconds: int, now: datetime) -> Share:
+def new_share(image_id: str, source_etag: str, seconds: int, now: datetime) -> Share:
     expires = now + timedelta(seconds=seconds)
     if expires.microsecond:  # stored to the second: round up, so a link never lives shorter
         expires = expires.replace(microsecond=0) + timedelta(seconds=1)
     return Share(
         token=secrets.token_urlsafe(24),  # 192 random bits, 32 URL-safe characters
         image_id=image_id,
+        source_etag=source_etag,
         created_at=iso(now),
         expires_at=iso(expires),
         expires_epoch=int(expires.timestamp()),

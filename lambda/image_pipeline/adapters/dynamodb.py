@@ -4,7 +4,7 @@ from botocore.exceptions import ClientError
 
 from image_pipeline.adapters import error_code
 from image_pipeline.errors import ConcurrentUpdateError, StorageError
-from image_pipeline.records import GALLERY, Row, Value
+from image_pipeline.records import GALLERY, Row, Status, Value
 
 NEWEST_FIRST_INDEX = "NewestFirst"
 
@@ -33,6 +33,15 @@ def _from_attribute(value: dict) -> Value:
 
 def _from_item(item: dict[str, dict]) -> Row:
     return {name: _from_attribute(value) for name, value in item.items()}
+
+
+def _removal_values(removed_at: str) -> dict[str, dict[str, str]]:
+    """The values a removal's conditions compare with (:deleting, :deleted, :removed_at)."""
+    return {
+        ":deleting": {"S": Status.DELETING.value},
+        ":deleted": {"S": Status.DELETED.value},
+        ":removed_at": {"S": removed_at},
+    }
 
 
 class MetadataTable:
@@ -109,23 +118,70 @@ class MetadataTable:
             raise StorageError(f"listing rows failed: {error_code(error)}") from error
         return [_from_item(item) for item in response["Items"]], response.get("LastEvaluatedKey")
 
-    def delete(self, image_id: str, unless_written_after: str | None = None) -> Row | None:
-        """Delete the row (unless it records a version written after `unless_written_after`);
-        returns what was deleted, or None when there was nothing (or something newer) to keep."""
-        condition, values = "attribute_exists(ImageID)", {}
-        if unless_written_after is not None:
-            condition += " AND SourceEventTime <= :removed_at"
-            values = {"ExpressionAttributeValues": {":removed_at": {"S": unless_written_after}}}
+    def claim_removal(self, image_id: str, removed_at: str, now: str) -> Row | None:
+        """Mark the row DELETING for the removal at `removed_at` (or resume that same removal);
+        returns the row as it was, renditions included. None when this removal may delete
+        nothing: no row, a deleted one, a newer version, or another removal's claim."""
         try:
-            response = self._dynamodb.delete_item(
+            response = self._dynamodb.update_item(
                 TableName=self._table_name,
                 Key={"ImageID": {"S": image_id}},
-                ConditionExpression=condition,
+                UpdateExpression=(
+                    "SET #status = :deleting, SourceEventTime = :removed_at, UpdatedAt = :now "
+                    "REMOVE Gallery, DeleteRequestedAt"
+                ),
+                ConditionExpression=(
+                    "attribute_exists(ImageID) AND SourceEventTime <= :removed_at AND #status <> :deleted "
+                    "AND (#status <> :deleting OR SourceEventTime = :removed_at)"
+                ),
+                ExpressionAttributeNames={"#status": "Status"},
+                ExpressionAttributeValues={**_removal_values(removed_at), ":now": {"S": now}},
                 ReturnValues="ALL_OLD",
-                **values,
             )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 return None
-            raise StorageError(f"deleting row {image_id} failed: {error_code(error)}") from error
+            raise StorageError(f"claiming row {image_id} for removal failed: {error_code(error)}") from error
         return _from_item(response["Attributes"])
+
+    def bury(self, tombstone: Row) -> bool:
+        """Replace the row by a tombstone (it expires by TTL), so that a late event for an older
+        version cannot bring the image back; allowed over no row, an older tombstone, or the
+        claim of the same removal. False when a newer version holds the row."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table_name,
+                Item={name: _to_attribute(value) for name, value in tombstone.items()},
+                ConditionExpression=(
+                    "attribute_not_exists(ImageID) "
+                    "OR (#status = :deleted AND SourceEventTime <= :removed_at) "
+                    "OR (#status = :deleting AND SourceEventTime = :removed_at)"
+                ),
+                ExpressionAttributeNames={"#status": "Status"},
+                ExpressionAttributeValues=_removal_values(str(tombstone["SourceEventTime"])),
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(
+                f"recording the removal of {tombstone['ImageID']} failed: {error_code(error)}"
+            ) from error
+        return True
+
+    def hide(self, row: Row, now: str) -> None:
+        """Take the row out of the gallery and GET while its removal is on its way (the original
+        is deleted; its S3 event removes the rest). A newer version is left alone."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table_name,
+                Key={"ImageID": {"S": str(row["ImageID"])}},
+                UpdateExpression="SET DeleteRequestedAt = :now REMOVE Gallery",
+                ConditionExpression="SourceEventTime = :version",
+                ExpressionAttributeValues={
+                    ":now": {"S": now},
+                    ":version": {"S": str(row["SourceEventTime"])},
+                },
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise StorageError(f"hiding row {row['ImageID']} failed: {error_code(error)}") from error

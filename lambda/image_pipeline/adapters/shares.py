@@ -21,6 +21,7 @@ class ShareTable:
                 Item={
                     "Token": {"S": share.token},
                     "ImageID": {"S": share.image_id},
+                    "SourceETag": {"S": share.source_etag},
                     "CreatedAt": {"S": share.created_at},
                     "ExpiresAt": {"S": share.expires_at},
                     "Expiration": {"N": str(share.expires_epoch)},
@@ -43,6 +44,7 @@ class ShareTable:
         return Share(
             token=item["Token"]["S"],
             image_id=item["ImageID"]["S"],
+            source_etag=item["SourceETag"]["S"],
             created_at=item["CreatedAt"]["S"],
             expires_at=item["ExpiresAt"]["S"],
             expires_epoch=int(item["Expiration"]["N"]),

@@ -20,7 +20,6 @@ from image_pipeline import gallery, records, sharing
 from image_pipeline.adapters.dynamodb import MetadataTable
 from image_pipeline.adapters.s3 import ObjectStore
 from image_pipeline.adapters.shares import ShareTable
-from image_pipeline.adapters.sns import Notifier
 from image_pipeline.errors import (
     ImageNotFoundError,
     InvalidRequestError,
@@ -29,7 +28,6 @@ from image_pipeline.errors import (
     StorageError,
 )
 from image_pipeline.records import iso_utc
-from image_pipeline.removal import ImageRemoval
 from image_pipeline.renditions import PROOF
 from image_pipeline.settings import ApiSettings
 
@@ -45,13 +43,6 @@ objects = ObjectStore(
 dynamodb = boto3.client("dynamodb")
 table = MetadataTable(dynamodb, settings.metadata_table)
 shares = ShareTable(dynamodb, settings.shares_table)
-# Deleting through the API takes the pipeline's own removal path: one DELETED notification.
-removal = ImageRemoval(
-    settings.thumbnails_bucket,
-    objects,
-    table,
-    Notifier(boto3.client("sns"), settings.notifications_topic_arn),
-)
 app = APIGatewayRestResolver(cors=CORSConfig(allow_origin="*", max_age=600))
 
 
@@ -121,8 +112,9 @@ def item_for_client(row: records.Row) -> dict:
 
 def existing_row(image_id: str) -> records.Row:
     row = table.get(gallery.parse_image_id(image_id))
-    if row is None:
+    if not records.is_shown(row):
         raise ImageNotFoundError(f"no image {image_id}")
+    assert row is not None
     return row
 
 
@@ -163,7 +155,10 @@ def list_images() -> dict:
     parameters = app.current_event.query_string_parameters or {}
     limit = gallery.parse_page_size(parameters.get("limit"))
     rows, last_key = table.newest(limit, gallery.decode_page_token(parameters.get("next")))
-    return {"items": [item_for_client(row) for row in rows], "next": gallery.encode_page_token(last_key)}
+    return {
+        "items": [item_for_client(row) for row in rows if records.is_shown(row)],
+        "next": gallery.encode_page_token(last_key),
+    }
 
 
 @app.get("/images/<image_id>")
@@ -173,13 +168,12 @@ def get_image(image_id: str) -> dict:
 
 @app.delete("/images/<image_id>")
 def delete_image(image_id: str) -> Response:
-    """Delete the original; the pipeline's removal path deletes the row and every rendition and
-    announces it. Whatever fails midway, the S3 event (or a repeated DELETE) finishes the job."""
+    """Delete the original, and only that: its S3 event takes the one removal path (renditions,
+    the DELETED notification, the row), as for a delete from anywhere else. Until then the row is
+    hidden, so the image is gone for clients at once."""
     row = existing_row(image_id)
-    bucket, key = str(row["SourceBucket"]), str(row["SourceKey"])
-    objects.delete(bucket, key)
-    result = removal.remove_upload(bucket, key, records.utc_now())
-    logger.info("deleted", extra={"image_id": image_id, **result.as_dict()})
+    objects.delete(str(row["SourceBucket"]), str(row["SourceKey"]))
+    table.hide(row, records.utc_now())
     return Response(status_code=HTTPStatus.NO_CONTENT, content_type="application/json", body=None)
 
 
@@ -191,13 +185,14 @@ def share_proof(image_id: str) -> Response:
         raise InvalidRequestError("INVALID_BODY", "the body must be JSON") from failure
     seconds = sharing.parse_expiry(body)
     row = existing_row(image_id)
-    if PROOF not in gallery.renditions_of(row):
+    proof = gallery.renditions_of(row).get(PROOF)
+    if proof is None:
         return error(
             HTTPStatus.CONFLICT,
             "NO_PROOF",
             "this image has no proof to share (it is not processed, or has no proof rendition)",
         )
-    share = sharing.new_share(str(row["ImageID"]), seconds, datetime.now(UTC))
+    share = sharing.new_share(str(row["ImageID"]), str(row["SourceETag"]), seconds, datetime.now(UTC))
     shares.create(share)
     return Response(
         status_code=HTTPStatus.CREATED,
@@ -218,7 +213,7 @@ def revoke_share(image_id: str, token: str) -> Response:
     return Response(status_code=HTTPStatus.NO_CONTENT, content_type="application/json", body=None)
 
 
-@app.get("/share/<token>")
+@app.route("/share/<token>", method=["GET", "HEAD"])
 def open_share(token: str) -> Response:
     """The public link: a redirect to a fresh, short-lived link to the proof, and nothing else."""
     try:
@@ -227,9 +222,9 @@ def open_share(token: str) -> Response:
             raise ShareNotFoundError("no such share link")
         left = sharing.seconds_left(share, datetime.now(UTC))
         row = table.get(share.image_id)
-        proof = gallery.renditions_of(row).get(PROOF) if row else None
-        if proof is None:
-            raise ShareGoneError("the shared image was deleted")
+        proof = gallery.renditions_of(row).get(PROOF) if records.is_shown(row) else None
+        if proof is None or row is None or row["SourceETag"] != share.source_etag:
+            raise ShareGoneError("the shared photo was deleted or replaced since this link was made")
     except (ShareNotFoundError, ShareGoneError) as failure:
         if wants_html():  # a client who clicked the link reads a sentence, not JSON
             gone = isinstance(failure, ShareGoneError)

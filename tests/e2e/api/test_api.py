@@ -70,8 +70,11 @@ def test_upload_through_presigned_post_then_get_list_and_delete(api_url):
     assert deleted.status_code == 204
     assert_error(requests.get(f"{api_url}/images/{created['imageId']}"), 404, "IMAGE_NOT_FOUND")
     assert requests.get(item["Urls"]["Original"]).status_code == 404
-    for url in item["Urls"]["Renditions"].values():  # the thumbnail, web and proof renditions
-        assert requests.get(url).status_code == 404
+    # The original's S3 event removes the thumbnail, web and proof renditions.
+    deadline = time.monotonic() + 30
+    while any(requests.get(url).status_code != 404 for url in item["Urls"]["Renditions"].values()):
+        assert time.monotonic() < deadline, "renditions still there 30 s after the delete"
+        time.sleep(0.1)
     assert_error(requests.delete(f"{api_url}/images/{created['imageId']}"), 404, "IMAGE_NOT_FOUND")
 
 
@@ -261,3 +264,17 @@ def test_sharing_needs_a_proof(api_url):
 @pytest.mark.parametrize("token", ["nope", "A" * 32, "A" * 31 + "!"])
 def test_unknown_share_links_are_404(api_url, token):
     assert_error(requests.get(f"{api_url}/share/{token}"), 404, "SHARE_NOT_FOUND")
+
+
+def test_a_share_link_shares_one_photo_not_whatever_is_uploaded_under_its_key_later(aws, api_url):
+    item = processed_image(api_url, "first-take.jpg", images.jpeg(900, 600))
+    share = requests.post(f"{api_url}/images/{item['ImageID']}/share").json()
+    assert requests.get(share["url"], allow_redirects=False).status_code == 302
+
+    aws("s3").put_object(Bucket=item["SourceBucket"], Key=item["SourceKey"], Body=images.jpeg(600, 900))
+    deadline = time.monotonic() + 30
+    while requests.get(f"{api_url}/images/{item['ImageID']}").json()["SourceETag"] == item["SourceETag"]:
+        assert time.monotonic() < deadline, "the new content was never processed"
+        time.sleep(0.1)
+    assert_error(requests.get(share["url"]), 410, "SHARE_GONE")
+    requests.delete(f"{api_url}/images/{item['ImageID']}")

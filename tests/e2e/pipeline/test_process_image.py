@@ -73,7 +73,8 @@ def test_upload_produces_thumbnail_row_and_notification(
     assert (row["Width"], row["Height"]) == source_size
     assert row["ThumbnailBucket"] == stack.thumbnails_bucket
     extension = "png" if thumbnail_format == "PNG" else "jpg"
-    assert row["ThumbnailKey"] == f"renditions/thumbnail/{uploaded.key}/{row['SourceETag']}.{extension}"
+    version = f"{row['SourceETag']}-{''.join(c for c in row['SourceEventTime'] if c.isalnum())}"
+    assert row["ThumbnailKey"] == f"renditions/thumbnail/{uploaded.key}/{version}.{extension}"
     assert row["ThumbnailContentType"] == response["ContentType"]
     assert row["Status"] == "PROCESSED"
     assert ISO_UTC.fullmatch(row["CreatedAt"]) and ISO_UTC.fullmatch(row["UpdatedAt"])
@@ -114,10 +115,9 @@ def assert_every_rendition(aws, stack, row: dict, source_size: tuple[int, int]) 
             abs(image.width - source_size[0] * scale) <= 1 and abs(image.height - source_size[1] * scale) <= 1
         )
         assert not image.getexif(), f"{name} carries EXIF"
-        assert (
-            entry["Key"]
-            == f"renditions/{name}/{row['SourceKey']}/{row['SourceETag']}.{entry['Key'].rsplit('.', 1)[1]}"
-        )
+        version = f"{row['SourceETag']}-{''.join(c for c in row['SourceEventTime'] if c.isalnum())}"
+        extension = entry["Key"].rsplit(".", 1)[1]
+        assert entry["Key"] == f"renditions/{name}/{row['SourceKey']}/{version}.{extension}"
     assert row["ThumbnailKey"] == row["Renditions"]["thumbnail"]["Key"]
     assert sorted(entry["Key"] for entry in row["Renditions"].values()) == renditions_in_bucket(
         aws, stack, row["SourceKey"]

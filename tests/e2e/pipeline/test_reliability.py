@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from image_pipeline.records import image_id
+from image_pipeline.records import image_id, iso_utc
 
 from tests import images
 from tests.e2e.pipeline.conftest import get_row, renditions_in_bucket, s3_event
@@ -138,9 +138,10 @@ def test_delete_removes_row_and_every_rendition_and_announces_it(
     aws("s3").delete_object(Bucket=stack.uploads_bucket, Key=uploaded.key)
 
     assert len(keys_of(row)) == len(stack.renditions)
-    wait_until(lambda: get_row(aws, stack, uploaded.image_id) is None, what="row deleted")
-    # The row goes first (one conditional delete decides who announces), then every rendition.
-    wait_until(lambda: thumbnails_of(aws, stack, uploaded.key) == [], what="every rendition deleted")
+    # Claimed (DELETING), renditions deleted, announced, then a tombstone that expires by TTL.
+    tombstone = wait_until(lambda: is_tombstone(get_row(aws, stack, uploaded.image_id)), what="tombstone")
+    assert thumbnails_of(aws, stack, uploaded.key) == []
+    assert tombstone["Expiration"] > time.time() and "Gallery" not in tombstone
     message, attributes = notifications.wait_for(uploaded.image_id, "DELETED")
     assert message["SourceKey"] == uploaded.key and attributes["status"]["Value"] == "DELETED"
     assert row["ThumbnailKey"]
@@ -253,12 +254,35 @@ def test_a_delete_through_the_api_takes_the_same_path_and_announces_once(
     assert len(keys_of(row)) == len(stack.renditions)
 
     assert requests.delete(f"{api_url}/images/{uploaded.image_id}").status_code == 204
-    # The API deleted the original and took the removal path itself: row and renditions are gone
-    # when it answers; the S3 event that follows finds nothing left to do.
-    assert get_row(aws, stack, uploaded.image_id) is None
+    # The API deleted the original (and hid the row at once); its S3 event took the one removal path.
+    assert requests.get(f"{api_url}/images/{uploaded.image_id}").status_code == 404
+    wait_until(lambda: is_tombstone(get_row(aws, stack, uploaded.image_id)), what="tombstone")
     assert thumbnails_of(aws, stack, uploaded.key) == []
     message, attributes = notifications.wait_for(uploaded.image_id, "DELETED")
     assert message["SourceKey"] == uploaded.key and attributes["status"]["Value"] == "DELETED"
-    time.sleep(2)  # time for the ObjectRemoved event to be handled too
+    time.sleep(1)
     notifications.receive()
     assert len(notifications.about(uploaded.image_id, "DELETED")) == 1
+
+
+def test_after_a_delete_late_events_change_nothing_and_a_new_upload_is_a_new_image(
+    aws, stack, upload, wait_for_row, invoke_function
+):
+    uploaded = upload("brief.jpg", images.jpeg(640, 480))
+    row = wait_for_row(uploaded.image_id)
+    aws("s3").delete_object(Bucket=stack.uploads_bucket, Key=uploaded.key)
+    tombstone = wait_until(lambda: is_tombstone(get_row(aws, stack, uploaded.image_id)), what="tombstone")
+
+    # A create event from before the delete, delivered late (not the recorded one: a new event).
+    late = iso_utc(datetime.fromisoformat(row["SourceEventTime"]) + timedelta(milliseconds=1))
+    assert invoke_function(created_event(stack, row, event_time=late))["results"][0]["outcome"] == "GONE"
+    assert get_row(aws, stack, uploaded.image_id) == tombstone
+
+    aws("s3").put_object(Bucket=stack.uploads_bucket, Key=uploaded.key, Body=uploaded.data)
+    again = wait_for_row(uploaded.image_id, until=lambda current: current["Status"] == "PROCESSED")
+    assert "Expiration" not in again and again["CreatedAt"] > row["CreatedAt"]
+    assert thumbnails_of(aws, stack, uploaded.key) == keys_of(again)
+
+
+def is_tombstone(row: dict | None) -> dict | None:
+    return row if row and row["Status"] == "DELETED" else None

@@ -205,3 +205,24 @@ def test_tiff_and_bmp():
 def test_fit_within():
     assert fit_within(1000, 10, 256, 256) == (256, 3)
     assert fit_within(1, 5000, 256, 256) == (1, 256)
+
+
+def test_wide_modes_get_a_smaller_pixel_limit_so_they_fit_the_functions_memory():
+    sixteen_bit = images.encode(Image.new("I;16", (100, 100)), "PNG")
+    make_thumbnail(sixteen_bit, max_pixels=20_000)
+    with pytest.raises(ImageRejectedError) as rejected:
+        make_thumbnail(sixteen_bit, max_pixels=19_999)
+    assert (
+        rejected.value.code == ErrorCode.IMAGE_TOO_LARGE and "9,999 pixels for I;16" in rejected.value.message
+    )
+
+
+@pytest.mark.parametrize("brand", [b"heic", b"mif1", b"avif"])
+def test_a_truncated_heic_or_avif_is_corrupt_but_a_video_is_not_an_image(brand):
+    header = b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x00\x00" + brand + b"mif1"
+    with pytest.raises(ImageRejectedError) as rejected:
+        make_thumbnail(header + bytes(40))
+    assert rejected.value.code == ErrorCode.CORRUPT_IMAGE
+    with pytest.raises(ImageRejectedError) as video:
+        make_thumbnail(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(40))
+    assert video.value.code == ErrorCode.NOT_AN_IMAGE

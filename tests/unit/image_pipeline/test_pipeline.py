@@ -91,25 +91,53 @@ class FakeTable:
         if previous and str(previous["SourceEventTime"]) > str(row["SourceEventTime"]):
             raise ConcurrentUpdateError("newer", current=dict(previous))
         updated = {**(previous or {}), **row}
-        updated["CreatedAt"] = previous["CreatedAt"] if previous else row["CreatedAt"]
+        updated["CreatedAt"] = previous.get("CreatedAt", row["CreatedAt"]) if previous else row["CreatedAt"]
         for name in remove:
             if name not in row:
                 updated.pop(name, None)
         self.rows[str(row["ImageID"])] = updated
         return dict(previous) if previous else None
 
-    def delete(self, image_id: str, unless_written_after: str | None = None) -> Row | None:
+    def claim_removal(self, image_id: str, removed_at: str, now: str) -> Row | None:
         row = self.rows.get(image_id)
-        if row is None or (unless_written_after and str(row["SourceEventTime"]) > unless_written_after):
+        if (
+            row is None
+            or str(row["SourceEventTime"]) > removed_at
+            or row["Status"] == "DELETED"
+            or (row["Status"] == "DELETING" and row["SourceEventTime"] != removed_at)
+        ):
             return None
-        return self.rows.pop(image_id)
+        self.rows[image_id] = {
+            **{name: value for name, value in row.items() if name not in ("Gallery", "DeleteRequestedAt")},
+            "Status": "DELETING",
+            "SourceEventTime": removed_at,
+            "UpdatedAt": now,
+        }
+        return dict(row)
+
+    def bury(self, tombstone: Row) -> bool:
+        row = self.rows.get(str(tombstone["ImageID"]))
+        removed_at = str(tombstone["SourceEventTime"])
+        if row is None or (
+            (row["Status"] == "DELETED" and str(row["SourceEventTime"]) <= removed_at)
+            or (row["Status"] == "DELETING" and row["SourceEventTime"] == removed_at)
+        ):
+            self.rows[str(tombstone["ImageID"])] = dict(tombstone)
+            return True
+        return False
+
+    def shown(self) -> dict[str, Row]:
+        return {image_id: row for image_id, row in self.rows.items() if records.is_shown(row)}
 
 
 class FakeNotifier:
     def __init__(self) -> None:
         self.messages: list[Row] = []
+        self.failing = False
 
     def announce(self, message: Row) -> str:
+        if self.failing:
+            raise StorageError("publishing failed: InternalError")
         self.messages.append(message)
         return str(len(self.messages))
 
@@ -134,7 +162,7 @@ def test_an_upload_becomes_every_rendition_one_row_one_notification(world):
     row = table.rows[records.image_id(UPLOADS, "a/photo.jpg")]
     assert row["Status"] == "PROCESSED" and set(row["Renditions"]) == {"thumbnail", "web", "proof"}
     assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}
-    assert row["ThumbnailKey"] == f"renditions/thumbnail/a/photo.jpg/{etag}.jpg"
+    assert row["ThumbnailKey"] == f"renditions/thumbnail/a/photo.jpg/{etag}-20260101T000001000Z.jpg"
     assert (row["Renditions"]["web"]["Width"], row["Renditions"]["proof"]["Width"]) == (1600, 1024)
     assert [message["Status"] for message in notifier.messages] == ["PROCESSED"]
     assert set(notifier.messages[0]["Renditions"]) == {"thumbnail", "web", "proof"}
@@ -164,8 +192,8 @@ def test_an_overwrite_replaces_every_rendition_of_the_old_version(world):
 
 
 def test_a_late_event_never_deletes_what_an_identical_newer_upload_points_to(world):
-    """Same content uploaded twice: both versions have the same ETag, so the same rendition keys.
-    The older event, handled last, must not delete the renditions the newer row points to."""
+    """Same content uploaded twice: both versions have the same ETag. The older event, handled
+    last, must not delete the renditions the newer row points to."""
     objects, table, notifier, pipeline = world
     data = images.jpeg(900, 600)
     etag = upload(objects, "twice.jpg", data)
@@ -177,6 +205,31 @@ def test_a_late_event_never_deletes_what_an_identical_newer_upload_points_to(wor
     assert row["SourceEventTime"] == T2
     assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}
     assert len(notifier.messages) == 1
+
+
+def test_a_b_a_within_the_processing_window_keeps_the_last_versions_renditions(world, monkeypatch):
+    """v1, v2 and v3 = v1's bytes again: v3's renditions are written while v2's event is still
+    between its reads and its row. v2 settling must not delete what v3's row points to."""
+    objects, table, _, pipeline = world
+    first, second = images.jpeg(640, 480), images.jpeg(480, 640)
+    etag1 = upload(objects, "aba.jpg", first)
+    pipeline.process_upload(UPLOADS, "aba.jpg", etag1, T1)
+    etag2 = upload(objects, "aba.jpg", second)
+
+    real_record = table.record
+
+    def v3_lands_first(row, remove=()):
+        if row["SourceEventTime"] == T2 and row["Status"] == "PROCESSED":
+            table.record = real_record
+            etag3 = upload(objects, "aba.jpg", first)  # same bytes as v1: same ETag
+            assert pipeline.process_upload(UPLOADS, "aba.jpg", etag3, T3).outcome == Outcome.PROCESSED
+        return real_record(row, remove)
+
+    table.record = v3_lands_first
+    assert pipeline.process_upload(UPLOADS, "aba.jpg", etag2, T2).outcome == Outcome.SUPERSEDED
+    row = table.rows[records.image_id(UPLOADS, "aba.jpg")]
+    assert row["SourceEventTime"] == T3
+    assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}
 
 
 def test_a_late_event_deletes_only_its_own_stale_renditions(world):
@@ -253,17 +306,63 @@ def test_a_retrying_row_keeps_the_previous_renditions_until_the_retry_settles(wo
     assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}  # none orphaned
 
 
-def test_removal_deletes_row_and_every_rendition_and_announces_once(world):
+def test_removal_deletes_every_rendition_announces_once_and_leaves_a_tombstone(world):
     objects, table, notifier, pipeline = world
     etag = upload(objects, "gone.jpg", images.jpeg(640, 480))
     pipeline.process_upload(UPLOADS, "gone.jpg", etag, T1)
     objects.delete(UPLOADS, "gone.jpg")
 
     assert pipeline.remove_upload(UPLOADS, "gone.jpg", T2).outcome == Outcome.DELETED
-    # The second removal of the same delete (the API's and then the S3 event's) finds nothing.
+    # The same removal delivered again, or another one, finds nothing left to do.
+    assert pipeline.remove_upload(UPLOADS, "gone.jpg", T2).outcome == Outcome.NOTHING_TO_DELETE
     assert pipeline.remove_upload(UPLOADS, "gone.jpg", T3).outcome == Outcome.NOTHING_TO_DELETE
-    assert table.rows == {} and objects.keys(RENDITIONS) == set()
+    assert table.shown() == {} and objects.keys(RENDITIONS) == set()
+    tombstone = table.rows[records.image_id(UPLOADS, "gone.jpg")]
+    assert tombstone["Status"] == "DELETED" and tombstone["Expiration"] > 0 and "Gallery" not in tombstone
     assert [message["Status"] for message in notifier.messages] == ["PROCESSED", "DELETED"]
+
+
+def test_a_late_create_never_brings_a_deleted_image_back(world):
+    """Deleted while its upload was being processed: the removal runs first; the upload's
+    renditions and row, written after, must not resurrect it."""
+    objects, table, notifier, pipeline = world
+    etag = upload(objects, "brief.jpg", images.jpeg(640, 480))
+    source, data = objects.read_source(UPLOADS, "brief.jpg", etag, T1, 10**9)
+    objects.delete(UPLOADS, "brief.jpg")
+    assert pipeline.remove_upload(UPLOADS, "brief.jpg", T2).outcome == Outcome.NOTHING_TO_DELETE
+
+    objects.read_source = lambda *args: (source, data)  # the create had read it before the delete
+    assert pipeline.process_upload(UPLOADS, "brief.jpg", etag, T1).outcome == Outcome.SUPERSEDED
+    assert table.shown() == {} and objects.keys(RENDITIONS) == set()
+    assert notifier.messages == []
+
+
+def test_a_removal_that_fails_midway_is_finished_by_its_retry(world):
+    objects, table, notifier, pipeline = world
+    etag = upload(objects, "retry.jpg", images.jpeg(640, 480))
+    pipeline.process_upload(UPLOADS, "retry.jpg", etag, T1)
+    objects.delete(UPLOADS, "retry.jpg")
+    notifier.failing = True
+    with pytest.raises(StorageError):
+        pipeline.remove_upload(UPLOADS, "retry.jpg", T2)
+    assert table.shown() == {}  # DELETING: not shown, renditions still known
+
+    notifier.failing = False
+    assert pipeline.remove_upload(UPLOADS, "retry.jpg", T2).outcome == Outcome.DELETED  # Lambda's retry
+    assert objects.keys(RENDITIONS) == set()
+    assert [message["Status"] for message in notifier.messages] == ["PROCESSED", "DELETED"]
+
+
+def test_an_upload_after_a_delete_is_a_new_image(world):
+    objects, table, _, pipeline = world
+    etag = upload(objects, "again.jpg", images.jpeg(640, 480))
+    pipeline.process_upload(UPLOADS, "again.jpg", etag, T1)
+    objects.delete(UPLOADS, "again.jpg")
+    pipeline.remove_upload(UPLOADS, "again.jpg", T2)
+    etag = upload(objects, "again.jpg", images.jpeg(300, 200))
+    assert pipeline.process_upload(UPLOADS, "again.jpg", etag, T3).outcome == Outcome.PROCESSED
+    row = table.rows[records.image_id(UPLOADS, "again.jpg")]
+    assert records.is_shown(row) and "Expiration" not in row and row["Width"] == 300
 
 
 def test_a_late_removal_after_a_reupload_changes_nothing(world):
@@ -271,7 +370,7 @@ def test_a_late_removal_after_a_reupload_changes_nothing(world):
     etag = upload(objects, "back.jpg", images.jpeg(640, 480))
     pipeline.process_upload(UPLOADS, "back.jpg", etag, T2)
     assert pipeline.remove_upload(UPLOADS, "back.jpg", T1).outcome == Outcome.SUPERSEDED
-    assert records.image_id(UPLOADS, "back.jpg") in table.rows
+    assert records.image_id(UPLOADS, "back.jpg") in table.shown()
 
 
 def test_removal_of_a_row_from_before_renditions_deletes_its_thumbnail(world):
@@ -283,7 +382,7 @@ def test_removal_of_a_row_from_before_renditions_deletes_its_thumbnail(world):
     table.rows[str(row["ImageID"])] = {**row, "ThumbnailBucket": "old-thumbnails", "ThumbnailKey": legacy_key}
 
     assert pipeline.remove_upload(UPLOADS, "old.jpg", T2).outcome == Outcome.DELETED
-    assert objects.keys("old-thumbnails") == set()
+    assert objects.keys("old-thumbnails") == set() and table.shown() == {}
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from image_pipeline import records
@@ -32,12 +33,17 @@ def test_image_id_is_deterministic_url_safe_and_distinct():
     assert first != records.image_id("other-bucket", "a/b c.jpg")
 
 
+T = "2026-11-23T09:59:59.500Z"
+
+
 def test_rendition_key_names_the_rendition_the_source_key_and_version():
-    key = records.rendition_key("web", "photos/cat.png", "e1f2", "webp")
-    assert key == "renditions/web/photos/cat.png/e1f2.webp"
-    assert key != records.rendition_key("proof", "photos/cat.png", "e1f2", "webp")
-    assert key != records.rendition_key("web", "photos/cat.jpg", "e1f2", "webp")
-    assert key != records.rendition_key("web", "photos/cat.png", "e1f3", "webp")
+    key = records.rendition_key("web", "photos/cat.png", "e1f2", T, "webp")
+    assert key == "renditions/web/photos/cat.png/e1f2-20261123T095959500Z.webp"
+    assert key != records.rendition_key("proof", "photos/cat.png", "e1f2", T, "webp")
+    assert key != records.rendition_key("web", "photos/cat.jpg", "e1f2", T, "webp")
+    assert key != records.rendition_key("web", "photos/cat.png", "e1f3", T, "webp")
+    # The same bytes uploaded again: another version, another key.
+    assert key != records.rendition_key("web", "photos/cat.png", "e1f2", "2026-11-23T10:00:00.000Z", "webp")
 
 
 @pytest.mark.parametrize(
@@ -45,16 +51,38 @@ def test_rendition_key_names_the_rendition_the_source_key_and_version():
     ["../../etc/passwd", "/absolute/photo.jpg", "a/../b.jpg", "a//b.jpg", "./a.jpg", "a/" * 600 + "b.jpg"],
 )
 def test_derived_keys_never_carry_dot_dot_absolute_paths_or_exceed_s3s_limit(unsafe):
-    key = records.rendition_key("thumbnail", unsafe, "e1f2", "jpg")
+    key = records.rendition_key("thumbnail", unsafe, "e1f2", T, "jpg")
     assert records.is_safe_key(key) and len(key.encode()) <= records.MAX_KEY_BYTES
-    assert key.startswith("renditions/thumbnail/_/") and key.endswith("/e1f2.jpg")
-    assert key == records.rendition_key("thumbnail", unsafe, "e1f2", "jpg")  # deterministic
-    assert key != records.rendition_key("thumbnail", unsafe + "x", "e1f2", "jpg")
+    assert key.startswith("renditions/thumbnail/_/") and key.endswith("/e1f2-20261123T095959500Z.jpg")
+    assert key == records.rendition_key("thumbnail", unsafe, "e1f2", T, "jpg")  # deterministic
+    assert key != records.rendition_key("thumbnail", unsafe + "x", "e1f2", T, "jpg")
 
 
 def test_etag_is_reduced_to_safe_characters():
-    assert records.rendition_key("web", "a.jpg", '"abc-3"', "jpg") == "renditions/web/a.jpg/abc-3.jpg"
-    assert records.rendition_key("web", "a.jpg", "../x", "jpg") == "renditions/web/a.jpg/x.jpg"
+    assert records.rendition_key("web", "a.jpg", '"abc-3"', T, "jpg").endswith(
+        "/a.jpg/abc-3-20261123T095959500Z.jpg"
+    )
+    assert records.rendition_key("web", "a.jpg", "../x", T, "jpg").endswith(
+        "/a.jpg/x-20261123T095959500Z.jpg"
+    )
+
+
+def test_a_tombstone_keeps_only_what_refuses_older_events():
+    source = records.failed_row(SOURCE, Status.FAILED, ErrorCode.NOT_AN_IMAGE, "x", NOW)
+    stone = records.tombstone(source, "2026-11-23T10:00:01.000Z", NOW)
+    assert set(stone) == {
+        "ImageID",
+        "Status",
+        "SourceBucket",
+        "SourceKey",
+        "SourceEventTime",
+        "UpdatedAt",
+        "Expiration",
+    }
+    now = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC).timestamp()
+    assert stone["Status"] == "DELETED" and stone["Expiration"] == now + records.TOMBSTONE_SECONDS
+    assert not records.is_shown(stone) and records.is_shown(source)
+    assert not records.is_shown({**source, "DeleteRequestedAt": NOW}) and not records.is_shown(None)
 
 
 def test_own_output_is_recognised_by_prefix():
@@ -125,7 +153,7 @@ def test_processed_row_has_every_contract_field_with_numbers_as_numbers():
         "Gallery": "all",
     }
     stale = set(records.stale_attributes(row))
-    assert {"ErrorCode", "ErrorMessage", "CameraModel", "CapturedAt", "Latitude"} <= stale
+    assert {"ErrorCode", "ErrorMessage", "CameraModel", "CapturedAt", "Latitude", "Expiration"} <= stale
     assert not stale & set(row)
     assert records.output_keys(row) == {("thumbs", key) for key in keys.values()}
 

@@ -44,8 +44,6 @@ def test_api_settings_read_the_share_links_base():
         "UPLOADS_BUCKET": "u",
         "IMAGE_METADATA_TABLE": "t",
         "SHARES_TABLE": "s",
-        "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:topic",
-        "THUMBNAILS_BUCKET": "r",
     }
     assert ApiSettings.from_environment(environment).public_api_url is None
     configured = ApiSettings.from_environment(

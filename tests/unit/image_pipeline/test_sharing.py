@@ -39,14 +39,14 @@ def test_bad_expiry_is_a_clear_400(body):
 
 
 def test_a_new_share_is_random_and_expires_when_asked():
-    first, second = (sharing.new_share("a" * 32, 3600, NOW) for _ in range(2))
+    first, second = (sharing.new_share("a" * 32, "e1f2", 3600, NOW) for _ in range(2))
     assert first.token != second.token and sharing.is_token(first.token)
     assert first.expires_at == "2026-11-24T13:00:00Z" and first.created_at == "2026-11-24T12:00:00Z"
     assert first.expires_epoch == int((NOW + timedelta(hours=1)).timestamp())
 
 
 def test_a_link_works_until_it_expires_or_is_revoked():
-    share = sharing.new_share("a" * 32, 600, NOW)
+    share = sharing.new_share("a" * 32, "e1f2", 600, NOW)
     assert sharing.seconds_left(share, NOW) == 600
     assert sharing.seconds_left(share, NOW + timedelta(seconds=599)) == 1
     with pytest.raises(ShareGoneError, match="expired"):
