@@ -29,7 +29,7 @@ class CodedError(PipelineError):
 
 
 class ImageRejectedError(CodedError):
-    """The upload can never become a thumbnail: a permanent, user-visible failure."""
+    """The upload can never become an image: a permanent, user-visible failure."""
 
     code: ErrorCode
 
