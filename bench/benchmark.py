@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda"))
 
 import boto3  # noqa: E402
+from botocore.exceptions import ClientError, EndpointConnectionError  # noqa: E402
 from image_pipeline.imaging import (  # noqa: E402
     Watermark,
     encode_image,
@@ -366,14 +367,21 @@ def main() -> int:
     )
     args = parser.parse_args()
 
+    end_to_end = not (args.thumbnails_only or args.only)
+    try:
+        # Before minutes of image benchmarks: is there a pipeline to measure end to end?
+        pipeline_ = Pipeline() if end_to_end else None
+    except (EndpointConnectionError, ClientError) as error:
+        print(f"error: the end-to-end benchmarks need the pipeline (`make up`): {error}", file=sys.stderr)
+        print("  (bench/benchmark.py --only renditions|thumbnails runs without it)", file=sys.stderr)
+        return 1
     print(f"Machine: {machine()}")
     if args.only in (None, "thumbnails"):
         bench_thumbnails(args.repeat)
     if args.only in (None, "renditions"):
         bench_renditions(args.repeat)
-    if args.thumbnails_only or args.only:
+    if pipeline_ is None:
         return 0
-    pipeline_ = Pipeline()
     try:
         bench_latency(pipeline_, args.latency_uploads)
         bench_burst(pipeline_, args.burst)

@@ -24,7 +24,7 @@ from typing import Any
 
 import boto3
 import yaml
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 ROOT = Path(os.environ.get("PIPELINE_ROOT") or Path(__file__).resolve().parent.parent)
 TEMPLATE = ROOT / "template.yaml"
@@ -314,6 +314,14 @@ def main() -> int:
             deploy(args.stack_name, args.architecture, parameters, keep_previous=tuple(overrides))
         else:
             print_outputs(args.stack_name)
+    except EndpointConnectionError as error:
+        if os.environ.get("DEBUG") == "1":
+            raise
+        print(
+            f"error: cannot reach the emulator at {error.kwargs['endpoint_url']}: start it with `make up`",
+            file=sys.stderr,
+        )
+        return 1
     except (DeployError, ClientError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import boto3
 
+from scripts import failures
 from scripts.stack import stack_name, stack_outputs
 
 
@@ -34,4 +35,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(failures.run(main))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import boto3
 
+from scripts import failures
 from scripts.stack import stack_outputs
 
 BUCKETS = {"uploads": "UploadsBucketName", "thumbnails": "ThumbnailsBucketName"}
@@ -97,4 +98,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(failures.run(main))

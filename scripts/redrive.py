@@ -12,6 +12,7 @@ import sys
 
 import boto3
 
+from scripts import failures
 from scripts.stack import stack_outputs
 
 
@@ -52,4 +53,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(failures.run(main))
