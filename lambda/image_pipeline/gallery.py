@@ -107,14 +107,6 @@ def decode_page_token(token: str | None) -> dict[str, dict[str, str]] | None:
     return key
 
 
-def renditions_of(row: dict) -> dict[str, dict]:
-    """The row's renditions by name (none for FAILED rows and rows older than renditions)."""
-    renditions = row.get("Renditions")
-    if not isinstance(renditions, dict):
-        return {}
-    return {name: entry for name, entry in renditions.items() if isinstance(entry, dict)}
-
-
 def public_item(
     row: dict, original_url: str, thumbnail_url: str | None, rendition_urls: dict[str, str] | None = None
 ) -> dict:

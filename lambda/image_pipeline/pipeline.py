@@ -128,8 +128,9 @@ class ImagePipeline:
         try:
             previous = self._table.record(row, remove=records.stale_attributes(row))
         except ConcurrentUpdateError as newer:
-            # Ours are stale, but an identical re-upload (same ETag) has the same keys: the newer
-            # row may point to what we just wrote. Without the newer row, keep everything.
+            # Ours are stale: delete what we wrote, but never a key the newer row points to
+            # (keys are per upload, so none should be; this holds even if that ever changes).
+            # Without the newer row, keep everything.
             if newer.current is not None:
                 self._outputs.delete(written - records.output_keys(newer.current), "a superseded")
             return Result(Outcome.SUPERSEDED, image_id, str(newer))

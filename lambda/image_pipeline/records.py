@@ -19,8 +19,8 @@ RENDITION_PREFIX = "renditions/"
 # pipeline's own output, still deleted with their source.
 LEGACY_THUMBNAIL_PREFIX = "thumbnails/"
 OWN_OUTPUT_PREFIXES = (RENDITION_PREFIX, LEGACY_THUMBNAIL_PREFIX)
-# Each rendition key names one version of its source (its ETag), so a rendition never changes
-# once written and may be cached forever.
+# Each rendition key names one upload of its source (its ETag and event time), so a rendition
+# never changes once written and may be cached forever.
 RENDITION_CACHE_CONTROL = "public, max-age=31536000, immutable"
 THUMBNAIL_ATTRIBUTES = (
     "ThumbnailBucket",
@@ -122,19 +122,18 @@ def is_own_output(key: str) -> bool:
 
 def output_keys(row: Row) -> set[tuple[str, str]]:
     """Every (bucket, key) the row's renditions occupy (legacy thumbnail-only rows included)."""
-    keys = {
-        (str(entry["Bucket"]), str(entry["Key"]))
-        for entry in _renditions(row).values()
-        if isinstance(entry, dict)
-    }
+    keys = {(str(entry["Bucket"]), str(entry["Key"])) for entry in renditions_of(row).values()}
     if "ThumbnailKey" in row:
         keys.add((str(row["ThumbnailBucket"]), str(row["ThumbnailKey"])))
     return keys
 
 
-def _renditions(row: Row) -> dict[str, Value]:
-    renditions = row.get("Renditions")
-    return renditions if isinstance(renditions, dict) else {}
+def renditions_of(row: Row | None) -> dict[str, dict[str, Value]]:
+    """The row's renditions by name (none for FAILED rows, tombstones and rows from before renditions)."""
+    renditions = row.get("Renditions") if row else None
+    if not isinstance(renditions, dict):
+        return {}
+    return {name: entry for name, entry in renditions.items() if isinstance(entry, dict)}
 
 
 def iso_utc(moment: datetime) -> str:
@@ -270,12 +269,11 @@ def notification(row: Row) -> Row:
         "UpdatedAt",
     )
     message = {field: row[field] for field in fields if field in row}
-    renditions = _renditions(row)
+    renditions = renditions_of(row)
     if renditions:
         message["Renditions"] = {
             name: {field: entry[field] for field in ("Bucket", "Key", "Width", "Height", "Format")}
             for name, entry in renditions.items()
-            if isinstance(entry, dict)
         }
     return message
 

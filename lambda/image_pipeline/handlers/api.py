@@ -105,7 +105,7 @@ def item_for_client(row: records.Row) -> dict:
     )
     renditions = {
         name: objects.presigned_get(str(entry["Bucket"]), str(entry["Key"]), expiry)
-        for name, entry in gallery.renditions_of(row).items()
+        for name, entry in records.renditions_of(row).items()
     }
     return gallery.public_item(row, original, thumbnail, renditions)
 
@@ -185,7 +185,7 @@ def share_proof(image_id: str) -> Response:
         raise InvalidRequestError("INVALID_BODY", "the body must be JSON") from failure
     seconds = sharing.parse_expiry(body)
     row = existing_row(image_id)
-    proof = gallery.renditions_of(row).get(PROOF)
+    proof = records.renditions_of(row).get(PROOF)
     if proof is None:
         return error(
             HTTPStatus.CONFLICT,
@@ -222,7 +222,7 @@ def open_share(token: str) -> Response:
             raise ShareNotFoundError("no such share link")
         left = sharing.seconds_left(share, datetime.now(UTC))
         row = table.get(share.image_id)
-        proof = gallery.renditions_of(row).get(PROOF) if records.is_shown(row) else None
+        proof = records.renditions_of(row).get(PROOF) if records.is_shown(row) else None
         if proof is None or row is None or row["SourceETag"] != share.source_etag:
             raise ShareGoneError("the shared photo was deleted or replaced since this link was made")
     except (ShareNotFoundError, ShareGoneError) as failure:
