@@ -9,35 +9,45 @@ DIR ?= saved-data
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k dynamodb -x"
 PYTEST_ARGS ?=
 LAMBDA_SOURCES := lambda/requirements.txt $(shell find lambda -name '*.py' -not -path '*/__pycache__/*')
+# The emulator's settings (version, port, region, stack name, services): emulator.env, defined once.
+# The environment and make's command line win over the file (`make up LOCALSTACK_PORT=4599`).
+EMULATOR_SETTINGS := $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' emulator.env)
+$(foreach setting,$(EMULATOR_SETTINGS),$(eval $(setting) ?= $(shell sed -n 's/^$(setting)=//p' emulator.env)))
+export $(EMULATOR_SETTINGS)
 # Commands on this machine that talk to the emulator.
-EMULATOR_AWS := AWS_ENDPOINT_URL=http://localhost:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-	AWS_DEFAULT_REGION=us-east-1
+EMULATOR_AWS := AWS_ENDPOINT_URL=http://localhost:$(LOCALSTACK_PORT) AWS_ACCESS_KEY_ID=test \
+	AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$(AWS_DEFAULT_REGION)
 
 # Template parameters a local deploy passes on (README: renditions and proofs).
-export EMULATOR PYTHON STACK_NAME RENDITIONS WATERMARK_TEXT WATERMARK_LOGO_KEY KEEP_LOCATION
+export EMULATOR PYTHON RENDITIONS WATERMARK_TEXT WATERMARK_LOGO_KEY KEEP_LOCATION
 
 .PHONY: help
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: venv
-venv: ## Create .venv with Python 3.13 and the pinned dependencies
+venv: ## Create .venv with Python 3.13 and everything `make up` needs, so it then works offline
 	@$(EMULATOR_SCRIPT) venv
+	@$(PY) scripts/build_function.py --fetch
+
+# The package a local deploy uses: this machine's architecture (`make build` makes both).
+FUNCTION_ARCHITECTURE ?= $(if $(filter arm64 aarch64,$(shell uname -m)),arm64,x86_64)
+export FUNCTION_ARCHITECTURE
 
 .PHONY: build
-build: build/.packages ## Build the function's zip for x86_64 and arm64 (Pillow for Lambda's platform)
+build: build/.package-x86_64 build/.package-arm64 ## Build the function's zip for x86_64 and arm64 (Pillow for Lambda's platform)
 
-build/.packages: $(LAMBDA_SOURCES) scripts/build_function.py | venv
-	@$(PY) scripts/build_function.py
+build/.package-%: $(LAMBDA_SOURCES) scripts/build_function.py | venv
+	@$(PY) scripts/build_function.py $*
 	@touch $@
 
 .PHONY: up
-up: venv build ## Start the emulator and provision the pipeline (Docker if it answers, else host mode)
+up: venv build/.package-$(FUNCTION_ARCHITECTURE) ## Start the emulator and provision the pipeline (Docker if it answers, else host mode)
 	@$(EMULATOR_SCRIPT) up
 	@$(EMULATOR_AWS) $(PY) scripts/deploy_stack.py outputs
 
 .PHONY: deploy
-deploy: venv build ## Push template and code changes into the running emulator (no restart)
+deploy: venv build/.package-$(FUNCTION_ARCHITECTURE) ## Push template and code changes into the running emulator (no restart)
 	@$(EMULATOR_AWS) $(PY) scripts/deploy_stack.py deploy
 	@$(EMULATOR_AWS) $(PY) scripts/deploy_stack.py outputs
 

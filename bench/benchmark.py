@@ -50,11 +50,12 @@ from image_pipeline.imaging import (  # noqa: E402
 )
 from image_pipeline.records import image_id  # noqa: E402
 from image_pipeline.renditions import DEFAULT_RENDITIONS, parse_renditions  # noqa: E402
+from imgpipe.settings import emulator_endpoint, emulator_setting  # noqa: E402
 from PIL import Image  # noqa: E402
 
 SIZES = {"1 MP": (1152, 864), "12 MP": (4000, 3000), "24 MP": (6000, 4000)}
 RENDITION_SIZES = {"2 MP": (1632, 1224), "12 MP": (4000, 3000), "24 MP": (6000, 4000)}
-STACK_NAME = os.environ.get("STACK_NAME") or "image-pipeline"
+STACK_NAME = emulator_setting("STACK_NAME")
 
 
 def photo_like_jpeg(width: int, height: int) -> bytes:
@@ -234,9 +235,9 @@ class Pipeline:
         session = boto3.Session(
             aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
             aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
-            region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            region_name=emulator_setting("AWS_DEFAULT_REGION"),
         )
-        endpoint = os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566")
+        endpoint = emulator_endpoint()
         self.s3 = session.client("s3", endpoint_url=endpoint)
         self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
         stack = session.client("cloudformation", endpoint_url=endpoint).describe_stacks(StackName=STACK_NAME)

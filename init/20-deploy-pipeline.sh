@@ -5,9 +5,11 @@
 set -euo pipefail
 
 : "${PIPELINE_ROOT:?PIPELINE_ROOT must name the project directory (set by docker-compose.yml and make up)}"
-# Always the emulator, whatever credentials the environment that started it had.
-export AWS_ENDPOINT_URL=http://localhost:4566
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+# Always this emulator, whatever credentials the environment that started it had: host mode passes
+# its address (LOCALSTACK_PORT); inside the container LocalStack listens on 4566.
+export AWS_ENDPOINT_URL=${PIPELINE_ENDPOINT:-http://localhost:4566}
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:?set in emulator.env (make up and docker-compose.yml pass it)}
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
 exec "${PIPELINE_PYTHON:-python3}" "$PIPELINE_ROOT/scripts/deploy_stack.py" deploy

@@ -3,6 +3,9 @@
 Dependencies (lambda/requirements.txt, Pillow among them) are installed as wheels for the
 function's platform: CPython 3.13 on Linux x86_64 or arm64 (Amazon Linux 2023, glibc 2.34), not
 for the machine that builds. The zip is reproducible: the same inputs give the same bytes.
+
+`--fetch` only downloads those wheels into build/wheels/ (`make venv` does it), so that building
+later needs no network: a build installs from there with `--no-index`.
 """
 
 from __future__ import annotations
@@ -23,26 +26,56 @@ BUILD_DIR = ROOT / "build"
 PYTHON_VERSION = "3.13"
 ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda's name -> wheel platform suffix
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can store
+WHEELS_DIR = BUILD_DIR / "wheels"
+REQUIREMENTS = SOURCE_DIR / "requirements.txt"
 
 
 def package_name(architecture: str) -> str:
     return f"image-processor-{architecture}.zip"
 
 
-def install_dependencies(target: Path, architecture: str) -> None:
+def platform_options(architecture: str) -> list[str]:
     machine = ARCHITECTURES[architecture]
+    return [
+        "--no-deps",  # requirements.txt pins the complete set
+        "--only-binary=:all:",
+        "--implementation", "cp",
+        "--python-version", PYTHON_VERSION,
+        "--platform", f"manylinux_2_28_{machine}",
+        "--platform", f"manylinux2014_{machine}",
+        "--requirement", str(REQUIREMENTS),
+    ]  # fmt: skip
+
+
+def wheels_of(architecture: str) -> Path:
+    return WHEELS_DIR / architecture
+
+
+def fetch_wheels(architecture: str) -> None:
+    """Download the dependencies' wheels once per requirements.txt, so that builds work offline."""
+    wheels = wheels_of(architecture)
+    stamp = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if (wheels / ".requirements").is_file() and (wheels / ".requirements").read_text() == stamp:
+        return
+    shutil.rmtree(wheels, ignore_errors=True)
+    print(f"downloading the function's dependencies for {architecture} into {wheels.relative_to(ROOT)}")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+         "--dest", str(wheels), *platform_options(architecture)],
+        check=True,
+    )  # fmt: skip
+    (wheels / ".requirements").write_text(stamp)
+
+
+def install_dependencies(target: Path, architecture: str) -> None:
+    fetch_wheels(architecture)
     subprocess.run(
         [
             sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--no-index", "--find-links", str(wheels_of(architecture)),
             "--target", str(target),
-            "--requirement", str(SOURCE_DIR / "requirements.txt"),
-            "--no-deps",  # requirements.txt pins the complete set
             "--no-compile",  # .pyc files embed timestamps; Lambda compiles on import
-            "--only-binary=:all:",
-            "--implementation", "cp",
-            "--python-version", PYTHON_VERSION,
-            "--platform", f"manylinux_2_28_{machine}",
-            "--platform", f"manylinux2014_{machine}",
+            *platform_options(architecture),
         ],
         check=True,
     )  # fmt: skip
@@ -90,11 +123,13 @@ def host_architecture() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("architectures", nargs="*", help="x86_64 and/or arm64 (default: both)")
-    architectures = parser.parse_args().architectures or list(ARCHITECTURES)
+    parser.add_argument("--fetch", action="store_true", help="only download the dependencies' wheels")
+    args = parser.parse_args()
+    architectures = args.architectures or list(ARCHITECTURES)
     if unknown := set(architectures) - set(ARCHITECTURES):
         parser.error(f"unknown architecture(s): {', '.join(sorted(unknown))}")
     for architecture in architectures:
-        build(architecture)
+        fetch_wheels(architecture) if args.fetch else build(architecture)
     return 0
 
 

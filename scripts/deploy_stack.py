@@ -25,8 +25,16 @@ from typing import Any
 import boto3
 import yaml
 from botocore.exceptions import ClientError, EndpointConnectionError
+from dotenv import dotenv_values  # a LocalStack dependency, so also in its container
 
 ROOT = Path(os.environ.get("PIPELINE_ROOT") or Path(__file__).resolve().parent.parent)
+
+
+def local_setting(name: str) -> str:
+    """An emulator setting: the environment's (make and docker-compose pass them), else emulator.env's."""
+    return os.environ.get(name) or dotenv_values(ROOT / "emulator.env").get(name) or ""
+
+
 TEMPLATE = ROOT / "template.yaml"
 BUILD_DIR = ROOT / "build"
 FUNCTION_PACKAGES = {
@@ -35,7 +43,7 @@ FUNCTION_PACKAGES = {
 }
 WEB_DIR = ROOT / "web"
 # Where a browser or shell on this machine reaches the emulator (presigned URLs, the web page).
-PUBLIC_ENDPOINT = os.environ.get("PUBLIC_ENDPOINT") or "http://localhost:4566"
+PUBLIC_ENDPOINT = os.environ.get("PUBLIC_ENDPOINT") or f"http://localhost:{local_setting('LOCALSTACK_PORT')}"
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 POLL_SECONDS = 0.2
 TIMEOUT_SECONDS = 300
@@ -275,8 +283,7 @@ def print_outputs(stack_name: str) -> None:
     outputs = stack_outputs(boto3.client("cloudformation"), stack_name)
     for key, value in sorted(outputs.items()):
         print(f"  {key:28} {value}")
-    print(f"  {'Local API':28} {local_api_url(outputs['ApiId'])}")
-    print(f"  {'Local web page':28} {PUBLIC_ENDPOINT}/{outputs['WebBucketName']}/index.html")
+    print(f"Web page: {outputs['WebUrl']}\nREST API: {outputs['ApiUrl']}")
 
 
 def main() -> int:
@@ -284,7 +291,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=["deploy", "outputs"])
-    parser.add_argument("--stack-name", default=os.environ.get("STACK_NAME") or "image-pipeline")
+    parser.add_argument("--stack-name", default=local_setting("STACK_NAME"))
     parser.add_argument(
         "--architecture",
         default=os.environ.get("FUNCTION_ARCHITECTURE") or host_architecture(),

@@ -13,14 +13,33 @@ readonly MODE_FILE=$STATE_DIR/emulator.mode
 readonly LOG_FILE=$STATE_DIR/emulator.log
 readonly RUNTIME_DIR=$STATE_DIR/lambda-runtime
 readonly FILESYSTEM_ROOT=$STATE_DIR/filesystem
-readonly PORT=4566
-readonly ENDPOINT=http://localhost:$PORT
-readonly SERVICES=s3,lambda,dynamodb,sns,sqs,iam,sts,logs,cloudformation,apigateway,stepfunctions,ssm
-STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-180}
 EMULATOR=${EMULATOR:-auto}
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The emulator's settings, defined once in emulator.env; a variable already in the environment
+# (make's command line exports it) wins. Exported, so that LocalStack, its init hook and
+# docker compose see the same values.
+load_settings() {
+  local key value
+  while IFS='=' read -r key value; do
+    [[ $key =~ ^[A-Z_][A-Z0-9_]*$ ]] || continue
+    [[ -n ${!key+set} ]] || export "$key=$value"
+  done <"$ROOT/emulator.env"
+  if ! [[ $LOCALSTACK_PORT =~ ^[0-9]+$ ]] || ((LOCALSTACK_PORT < 1 || LOCALSTACK_PORT > 65535)); then
+    die "LOCALSTACK_PORT must be a TCP port number (got '$LOCALSTACK_PORT')"
+  fi
+  [[ -z $LOCALSTACK_DNS_PORT || $LOCALSTACK_DNS_PORT =~ ^[0-9]+$ ]] ||
+    die "LOCALSTACK_DNS_PORT must be empty (no DNS server) or a UDP/TCP port number (got '$LOCALSTACK_DNS_PORT')"
+  [[ ${SERVICES},${EXTRA_SERVICES} =~ ^[a-z0-9,-]*$ ]] ||
+    die "SERVICES and EXTRA_SERVICES are comma-separated service names (got '$SERVICES' + '$EXTRA_SERVICES')"
+}
+load_settings
+readonly PORT=$LOCALSTACK_PORT
+readonly ENDPOINT=http://localhost:$PORT
+# Every service LocalStack starts: the pipeline's plus the ones asked for.
+readonly ALL_SERVICES=$SERVICES${EXTRA_SERVICES:+,$EXTRA_SERVICES}
 
 # --- Python 3.13 and the virtualenv -------------------------------------------------------------
 
@@ -104,6 +123,18 @@ is_running() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 
+dns_port_free() {
+  "$VENV/bin/python" - "$LOCALSTACK_DNS_PORT" <<'PY'
+import socket, sys
+for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as probe:
+        try:
+            probe.bind(("127.0.0.1", int(sys.argv[1])))
+        except OSError:
+            sys.exit(1)
+PY
+}
+
 describe_port_owner() {
   if command -v ss >/dev/null 2>&1; then
     ss -ltnpH "sport = :$PORT" 2>/dev/null | sed 's/^/  /'
@@ -120,6 +151,14 @@ choose_mode() {
 
 # --- Commands -----------------------------------------------------------------------------------
 
+# Host mode runs the localstack-core that requirements/constraints.txt pins into .venv.
+check_host_localstack_version() {
+  local installed
+  installed=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("localstack-core"))')
+  [[ $installed == "$LOCALSTACK_VERSION" ]] || die "LOCALSTACK_VERSION=$LOCALSTACK_VERSION, but host mode runs localstack-core $installed
+  (pinned in requirements/constraints.txt). Change both together, then: make lock && make venv"
+}
+
 start_host() {
   ensure_lambda_runtime
   # LocalStack reads init hooks from $FILESYSTEM_ROOT/etc/localstack/init/ready.d in host mode:
@@ -128,22 +167,32 @@ start_host() {
   # process here and must keep its files under FILESYSTEM_ROOT, not in /etc/localstack or /tmp.
   mkdir -p "$FILESYSTEM_ROOT/etc/localstack/init"
   ln -sfn "$ROOT/init" "$FILESYSTEM_ROOT/etc/localstack/init/ready.d"
+  local dns_address=0 dns_upstream=${DNS_SERVER:-}  # 0: off (an empty value would mean 0.0.0.0:53)
+  if [[ -n $LOCALSTACK_DNS_PORT ]]; then
+    dns_address=127.0.0.1
+    # Other names go to this machine's resolver. Named here because LocalStack would otherwise
+    # probe for one by resolving localstack.cloud, and start no DNS server at all when offline.
+    [[ -n $dns_upstream ]] || dns_upstream=$(awk '$1 == "nameserver" {print $2; exit}' /etc/resolv.conf 2>/dev/null)
+    dns_upstream=${dns_upstream:-127.0.0.53}
+  fi
   : >"$LOG_FILE"
-  say "Starting LocalStack 4.14.0 in host mode (no Docker); log: ${LOG_FILE#"$ROOT"/}"
+  check_host_localstack_version
+  say "Starting LocalStack $LOCALSTACK_VERSION in host mode (no Docker) on port $PORT; log: ${LOG_FILE#"$ROOT"/}"
   env \
     PATH="$VENV/bin:$PATH" \
     GATEWAY_LISTEN="127.0.0.1:$PORT" \
     LOCALSTACK_HOST="localhost:$PORT" \
     FILESYSTEM_ROOT="$FILESYSTEM_ROOT" \
     OVERRIDE_IN_DOCKER=0 \
-    SERVICES="$SERVICES" \
-    DNS_ADDRESS=0 \
+    SERVICES="$ALL_SERVICES" \
+    DNS_ADDRESS="$dns_address" DNS_PORT="${LOCALSTACK_DNS_PORT:-53}" DNS_SERVER="$dns_upstream" \
     SKIP_SSL_CERT_DOWNLOAD=1 \
     DISABLE_EVENTS=1 \
     SQS_ENDPOINT_STRATEGY=path \
     LAMBDA_RUNTIME_EXECUTOR=host-process \
     PROVIDER_OVERRIDE_DYNAMODB=moto \
-    LAMBDA_RETRY_BASE_DELAY="${LAMBDA_RETRY_BASE_DELAY:-1}" \
+    LAMBDA_RETRY_BASE_DELAY="$LAMBDA_RETRY_BASE_DELAY" \
+    PIPELINE_ENDPOINT="$ENDPOINT" \
     HOSTMODE_LAMBDA_RUNTIME_DIR="$RUNTIME_DIR" \
     PIPELINE_ROOT="$ROOT" \
     PIPELINE_PYTHON="$VENV/bin/python" \
@@ -153,7 +202,7 @@ start_host() {
 }
 
 start_docker() {
-  say "Starting LocalStack in Docker (${LOCALSTACK_IMAGE:-localstack/localstack:4.14.0})"
+  say "Starting LocalStack in Docker (${LOCALSTACK_IMAGE:-localstack/localstack:$LOCALSTACK_VERSION}) on port $PORT"
   echo docker >"$MODE_FILE"
   compose up --detach --wait --wait-timeout "$STARTUP_TIMEOUT"
 }
@@ -175,17 +224,22 @@ cmd_up() {
   if port_in_use; then
     die "port $PORT is taken by another process, so LocalStack cannot listen on it.
 $(describe_port_owner)
-  Stop that process (another LocalStack? 'docker ps' / 'localstack stop') and run 'make up' again."
+  Stop that process (another LocalStack? 'docker ps' / 'localstack stop') and run 'make up' again,
+  or run this checkout's emulator on another port: export LOCALSTACK_PORT=4599, then make up"
   fi
   local mode
   mode=$(choose_mode)
+  if [[ $mode == host && -n $LOCALSTACK_DNS_PORT ]] && ! dns_port_free; then
+    # LocalStack would otherwise try to start its DNS server with sudo.
+    die "LOCALSTACK_DNS_PORT=$LOCALSTACK_DNS_PORT is taken on 127.0.0.1; choose another port or leave it empty"
+  fi
   "start_$mode"
   if ! wait_until_ready; then
     if [[ $mode == docker ]]; then compose logs --tail 50 localstack >&2 || true; fi
     cmd_down >&2
     die "the emulator did not become ready; see above (full log: make logs)"
   fi
-  say "Emulator ready ($mode mode): AWS_ENDPOINT_URL=$ENDPOINT (region us-east-1, credentials test/test)"
+  say "Emulator ready ($mode mode): AWS_ENDPOINT_URL=$ENDPOINT (region $AWS_DEFAULT_REGION, credentials test/test)"
 }
 
 cmd_down() {
@@ -235,7 +289,7 @@ cmd_logs() {
 }
 
 case ${1:-} in
-  venv) ensure_venv ;;
+  venv) ensure_venv && ensure_lambda_runtime ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;

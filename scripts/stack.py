@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import boto3
 
 from scripts import deploy_stack
 
 
 def stack_name() -> str:
-    return os.environ.get("STACK_NAME") or "image-pipeline"
+    return deploy_stack.local_setting("STACK_NAME")
 
 
 def stack_outputs(name: str | None = None) -> dict[str, str]:

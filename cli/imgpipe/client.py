@@ -12,7 +12,8 @@ from urllib.parse import quote
 import boto3
 import requests
 
-EMULATOR_ENDPOINT = "http://localhost:4566"
+from imgpipe.settings import emulator_endpoint, emulator_setting
+
 FINAL_STATUSES = ("PROCESSED", "FAILED")
 # What the API accepts, by file extension (mimetypes does not know every phone format).
 CONTENT_TYPES = {
@@ -48,17 +49,20 @@ def find_target(stack_name: str, use_aws: bool, profile: str | None, region: str
         session = boto3.Session(profile_name=profile, region_name=region)
         cloudformation = session.client("cloudformation")
     else:
+        endpoint = emulator_endpoint()
         session = boto3.Session(
-            aws_access_key_id="test", aws_secret_access_key="test", region_name=region or "us-east-1"
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            region_name=region or emulator_setting("AWS_DEFAULT_REGION"),
         )
-        cloudformation = session.client("cloudformation", endpoint_url=EMULATOR_ENDPOINT)
+        cloudformation = session.client("cloudformation", endpoint_url=endpoint)
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     if use_aws or profile:
         return Target(api_url=outputs["ApiUrl"], web_url=outputs["WebUrl"])
     return Target(
-        api_url=f"{EMULATOR_ENDPOINT}/_aws/execute-api/{outputs['ApiId']}/api",
-        web_url=f"{EMULATOR_ENDPOINT}/{outputs['WebBucketName']}/index.html",
+        api_url=f"{endpoint}/_aws/execute-api/{outputs['ApiId']}/api",
+        web_url=f"{endpoint}/{outputs['WebBucketName']}/index.html",
     )
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import webbrowser
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from rich.text import Text
 
 from imgpipe import describe
 from imgpipe.client import CONTENT_TYPES, ApiError, PipelineClient, find_target
+from imgpipe.settings import emulator_setting
 
 console = Console()
 errors = Console(stderr=True)
@@ -291,8 +291,8 @@ def common_options(suppress_defaults: bool) -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     common.add_argument(
         "--stack-name",
-        default=default(os.environ.get("STACK_NAME") or "image-pipeline"),
-        help="the pipeline's CloudFormation stack (default: $STACK_NAME, or image-pipeline)",
+        default=default(emulator_setting("STACK_NAME")),
+        help="the pipeline's CloudFormation stack (default: $STACK_NAME, emulator.env's, or image-pipeline)",
     )
     common.add_argument(
         "--aws",

@@ -19,14 +19,17 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
+from dotenv import dotenv_values
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EMULATOR_SCRIPT = REPO_ROOT / "scripts" / "emulator.sh"
 MODE_FILE = REPO_ROOT / ".localstack" / "emulator.mode"
-ENDPOINT = "http://localhost:4566"
-REGION = "us-east-1"
+# The emulator's settings (emulator.env), overridden by the environment as in make.
+SETTINGS = {**dotenv_values(REPO_ROOT / "emulator.env"), **os.environ}
+ENDPOINT = os.environ.get("AWS_ENDPOINT_URL") or f"http://localhost:{SETTINGS['LOCALSTACK_PORT']}"
+REGION = SETTINGS["AWS_DEFAULT_REGION"]
 TARGET_AWS = os.environ.get("E2E_TARGET") == "aws"
-STACK_NAME = os.environ.get("STACK_NAME") or "image-pipeline"
+STACK_NAME = SETTINGS["STACK_NAME"]
 # What code run in-process by a test needs to reach the emulator, as the Makefile sets it.
 EMULATOR_ENVIRONMENT = {
     "AWS_ENDPOINT_URL": ENDPOINT,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+from dotenv import dotenv_values
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
-LOCALSTACK_VERSION = "4.14.0"
+SETTINGS = dotenv_values(REPO_ROOT / "emulator.env")
 
 
 def localstack_service() -> dict:
@@ -32,11 +34,22 @@ def test_compose_file_is_valid_against_the_compose_specification():
 
 
 def test_image_is_the_same_localstack_version_host_mode_installs():
-    assert (
-        localstack_service()["image"] == f"${{LOCALSTACK_IMAGE:-localstack/localstack:{LOCALSTACK_VERSION}}}"
-    )
+    assert localstack_service()["image"] == "${LOCALSTACK_IMAGE:-localstack/localstack:${LOCALSTACK_VERSION}}"
     constraints = (REPO_ROOT / "requirements" / "constraints.txt").read_text().splitlines()
-    assert f"localstack-core=={LOCALSTACK_VERSION}" in constraints
+    assert f"localstack-core=={SETTINGS['LOCALSTACK_VERSION']}" in constraints
+
+
+def test_compose_reads_the_one_settings_file():
+    # Compose reads .env by itself; it is emulator.env, which make and the scripts read too.
+    assert (REPO_ROOT / ".env").is_symlink() and (REPO_ROOT / ".env").readlink() == Path("emulator.env")
+    used = set(re.findall(r"\$\{([A-Z_]+)", COMPOSE_FILE.read_text()))
+    optional = {"LOCALSTACK_IMAGE", "LOCALSTACK_CONTAINER_NAME", "LOCALSTACK_AUTH_TOKEN", "DEBUG"}
+    optional |= {"RENDITIONS", "WATERMARK_TEXT", "WATERMARK_LOGO_KEY", "KEEP_LOCATION"}  # stack's own
+    assert used - optional <= set(SETTINGS), used - optional - set(SETTINGS)
+    environment = localstack_service()["environment"]
+    services = "${SERVICES:?set in emulator.env}${EXTRA_SERVICES:+,}${EXTRA_SERVICES:-}"
+    assert environment["SERVICES"] == services
+    assert environment["STACK_NAME"] == "${STACK_NAME:?set in emulator.env}"
 
 
 def test_container_runs_the_init_hooks_of_this_repository():
@@ -48,6 +61,8 @@ def test_container_runs_the_init_hooks_of_this_repository():
 
 def test_gateway_is_published_on_loopback_and_health_waits_for_init_hooks():
     service = localstack_service()
-    assert service["ports"] == ["127.0.0.1:4566:4566"]
+    assert service["ports"] == ["127.0.0.1:${LOCALSTACK_PORT:?set in emulator.env}:4566"]
+    # URLs LocalStack hands out name the port published on this machine.
+    assert service["environment"]["LOCALSTACK_HOST"] == "localhost.localstack.cloud:${LOCALSTACK_PORT}"
     assert "/_localstack/init/ready" in " ".join(service["healthcheck"]["test"])
     assert service["environment"]["LOCALSTACK_AUTH_TOKEN"] == "${LOCALSTACK_AUTH_TOKEN:-}"
