@@ -41,13 +41,22 @@ build/.package-%: $(LAMBDA_SOURCES) scripts/build_function.py | venv
 	@$(PY) scripts/build_function.py $*
 	@touch $@
 
+# HOT_RELOAD=1: the functions run lambda/ from disk, so an edit needs no deploy (host mode).
+HOT_RELOAD ?=
+export HOT_RELOAD
+FUNCTION_CODE := $(if $(filter 1,$(HOT_RELOAD)),build/.hot-reload-$(FUNCTION_ARCHITECTURE),build/.package-$(FUNCTION_ARCHITECTURE))
+
+build/.hot-reload-%: lambda/requirements.txt scripts/build_function.py | venv
+	@$(PY) scripts/build_function.py --hot-reload $*
+	@touch $@
+
 .PHONY: up
-up: venv build/.package-$(FUNCTION_ARCHITECTURE) ## Start the emulator and provision the pipeline (Docker if it answers, else host mode)
+up: venv $(FUNCTION_CODE) ## Start the emulator and provision the pipeline (Docker if it answers, else host mode)
 	@$(EMULATOR_SCRIPT) up
 	@$(EMULATOR_AWS) $(PY) scripts/deploy_stack.py outputs
 
 .PHONY: deploy
-deploy: venv build/.package-$(FUNCTION_ARCHITECTURE) ## Push template and code changes into the running emulator (no restart)
+deploy: venv $(FUNCTION_CODE) ## Push template and code changes into the running emulator (no restart)
 	@$(EMULATOR_AWS) $(PY) scripts/deploy_stack.py deploy
 	@$(EMULATOR_AWS) $(PY) scripts/deploy_stack.py outputs
 

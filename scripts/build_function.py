@@ -26,6 +26,8 @@ BUILD_DIR = ROOT / "build"
 PYTHON_VERSION = "3.13"
 ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda's name -> wheel platform suffix
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can store
+# zlib's default level: 9 takes 3x as long (5.3 s vs 1.7 s for 14 MB) for a zip 0.5 % smaller.
+COMPRESS_LEVEL = 6
 WHEELS_DIR = BUILD_DIR / "wheels"
 REQUIREMENTS = SOURCE_DIR / "requirements.txt"
 
@@ -93,13 +95,13 @@ def copy_sources(target: Path) -> None:
 def zip_directory(directory: Path, destination: Path) -> None:
     """Zip a directory with sorted entries, fixed timestamps and normalised permissions."""
     files = sorted(path for path in directory.rglob("*") if path.is_file())
-    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
         for path in files:
             info = zipfile.ZipInfo(path.relative_to(directory).as_posix(), date_time=FIXED_TIMESTAMP)
             executable = path.stat().st_mode & stat.S_IXUSR
             info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
+            archive.writestr(info, path.read_bytes(), compresslevel=COMPRESS_LEVEL)
 
 
 def build(architecture: str) -> Path:
@@ -116,6 +118,16 @@ def build(architecture: str) -> Path:
     return destination
 
 
+def install_hot_reload_dependencies(architecture: str) -> Path:
+    """The dependencies alone, for functions that run lambda/ from disk (HOT_RELOAD=1)."""
+    target = BUILD_DIR / "hot-reload" / architecture
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    install_dependencies(target, architecture)
+    print(f"installed the function's dependencies into {target.relative_to(ROOT)} (hot reload)")
+    return target
+
+
 def host_architecture() -> str:
     return "arm64" if os.uname().machine in ("arm64", "aarch64") else "x86_64"
 
@@ -124,12 +136,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("architectures", nargs="*", help="x86_64 and/or arm64 (default: both)")
     parser.add_argument("--fetch", action="store_true", help="only download the dependencies' wheels")
+    parser.add_argument(
+        "--hot-reload", action="store_true", help="only install the dependencies into build/hot-reload/"
+    )
     args = parser.parse_args()
     architectures = args.architectures or list(ARCHITECTURES)
     if unknown := set(architectures) - set(ARCHITECTURES):
         parser.error(f"unknown architecture(s): {', '.join(sorted(unknown))}")
     for architecture in architectures:
-        fetch_wheels(architecture) if args.fetch else build(architecture)
+        if args.fetch:
+            fetch_wheels(architecture)
+        elif args.hot_reload:
+            install_hot_reload_dependencies(architecture)
+        else:
+            build(architecture)
     return 0
 
 

@@ -103,6 +103,32 @@ def upload_packages(s3, bucket: str, architecture: str) -> dict[str, dict[str, s
     return code_uris
 
 
+def hot_reload_code(architecture: str) -> dict[str, dict[str, str]]:
+    """LocalStack's hot-reload convention: the functions run lambda/ as it is on disk (host mode
+    notices an edit on the next invocation); their dependencies come from a directory of their own
+    (build/hot-reload/<arch>, `make up HOT_RELOAD=1` installs it), put on their PYTHONPATH."""
+    mode_file = ROOT / ".localstack" / "emulator.mode"  # written by scripts/emulator.sh
+    if mode_file.is_file() and mode_file.read_text().strip() == "docker":
+        # LocalStack's Docker executor mounts the code directory only: the dependencies, kept apart
+        # here, would be missing in the function's container.
+        raise DeployError(
+            "HOT_RELOAD=1 is for host mode; in Docker, LocalStack's own hot reload needs the code and "
+            "its dependencies in one directory (see README: hot reload)"
+        )
+    dependencies = BUILD_DIR / "hot-reload" / architecture
+    if not dependencies.is_dir():
+        raise DeployError(f"{dependencies} is missing: run `make up HOT_RELOAD=1` (it installs it)")
+    code = {"Bucket": "hot-reload", "Key": str(ROOT / "lambda")}
+    return dict.fromkeys(FUNCTION_PACKAGES, code)
+
+
+def use_hot_reload(template: dict[str, Any], architecture: str) -> None:
+    for logical_id, code_uri in hot_reload_code(architecture).items():
+        template["Resources"][logical_id]["Properties"]["CodeUri"] = code_uri
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    variables["PYTHONPATH"] = str(BUILD_DIR / "hot-reload" / architecture)
+
+
 def local_api_url(api_id: str) -> str:
     return f"{PUBLIC_ENDPOINT}/_aws/execute-api/{api_id}/api"
 
@@ -197,8 +223,12 @@ def deploy(
     ensure_bucket(s3, artifacts_bucket)
 
     template = template or load_template(TEMPLATE)
-    for logical_id, code_uri in upload_packages(s3, artifacts_bucket, architecture).items():
-        template["Resources"][logical_id]["Properties"]["CodeUri"] = code_uri
+    if os.environ.get("HOT_RELOAD") == "1":
+        use_hot_reload(template, architecture)
+        print("Hot reload: the functions run lambda/ from disk; an edit takes effect on the next invocation")
+    else:
+        for logical_id, code_uri in upload_packages(s3, artifacts_bucket, architecture).items():
+            template["Resources"][logical_id]["Properties"]["CodeUri"] = code_uri
 
     status = stack_status(cloudformation, stack_name)
     if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"):
