@@ -8,27 +8,20 @@ import sys
 from collections.abc import Callable
 
 import boto3
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import NoCredentialsError
+from imgpipe import failures  # the same lines imgpipe prints
 
 
 def explain(error: Exception) -> str:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or "AWS"
-    if isinstance(error, EndpointConnectionError):
-        return f"cannot reach the emulator at {endpoint}: start it with `make up` (see `make status`)"
     if isinstance(error, NoCredentialsError):
         return "no AWS credentials: run this through make, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-    if isinstance(error, ClientError) and "does not exist" in str(error) and "Stack" in str(error):
-        return f"{error.response['Error']['Message']} at {endpoint}; stacks there: {existing_stacks()}"
-    return f"{type(error).__name__}: {error} (DEBUG=1 shows the traceback)"
-
-
-def existing_stacks() -> str:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
     try:
-        summaries = boto3.client("cloudformation").list_stacks()["StackSummaries"]
-    except Exception:  # only a hint for the message above; its failure must not hide that message
-        return "(could not list them)"
-    names = sorted({stack["StackName"] for stack in summaries if stack["StackStatus"] != "DELETE_COMPLETE"})
-    return ", ".join(names) or "none (run `make up`)"
+        cloudformation = boto3.client("cloudformation")  # to name the stacks that exist
+    except Exception:  # only for a hint; it must not hide the failure being explained
+        cloudformation = None
+    line = failures.explain(error, endpoint, cloudformation)
+    return line or f"{type(error).__name__}: {error} (DEBUG=1 shows the traceback)"
 
 
 def run(main: Callable[[], int]) -> int:

@@ -43,23 +43,26 @@ class Target:
     web_url: str
 
 
+def cloudformation_client(use_aws: bool, profile: str | None, region: str | None):
+    """CloudFormation on AWS (use_aws) or in the emulator, where the stack's Outputs are."""
+    if use_aws or profile:
+        return boto3.Session(profile_name=profile, region_name=region).client("cloudformation")
+    session = boto3.Session(
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name=region or emulator_setting("AWS_DEFAULT_REGION"),
+    )
+    return session.client("cloudformation", endpoint_url=emulator_endpoint())
+
+
 def find_target(stack_name: str, use_aws: bool, profile: str | None, region: str | None) -> Target:
     """The API and web page of the stack, on the emulator or (use_aws) on AWS."""
-    if use_aws or profile:
-        session = boto3.Session(profile_name=profile, region_name=region)
-        cloudformation = session.client("cloudformation")
-    else:
-        endpoint = emulator_endpoint()
-        session = boto3.Session(
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            region_name=region or emulator_setting("AWS_DEFAULT_REGION"),
-        )
-        cloudformation = session.client("cloudformation", endpoint_url=endpoint)
+    cloudformation = cloudformation_client(use_aws, profile, region)
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     if use_aws or profile:
         return Target(api_url=outputs["ApiUrl"], web_url=outputs["WebUrl"])
+    endpoint = emulator_endpoint()  # the one this machine reaches, whatever the deploy published
     return Target(
         api_url=f"{endpoint}/_aws/execute-api/{outputs['ApiId']}/api",
         web_url=f"{endpoint}/{outputs['WebBucketName']}/index.html",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import webbrowser
 from concurrent.futures import ThreadPoolExecutor
@@ -14,16 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from botocore.exceptions import BotoCoreError, ClientError
 from requests import RequestException
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Column, Table
 from rich.text import Text
 
-from imgpipe import describe
-from imgpipe.client import CONTENT_TYPES, ApiError, PipelineClient, find_target
-from imgpipe.settings import emulator_setting
+from imgpipe import describe, failures
+from imgpipe.client import CONTENT_TYPES, ApiError, PipelineClient, cloudformation_client, find_target
+from imgpipe.settings import emulator_endpoint, emulator_setting
 
 console = Console()
 errors = Console(stderr=True)
@@ -303,6 +303,9 @@ def common_options(suppress_defaults: bool) -> argparse.ArgumentParser:
     common.add_argument("--profile", default=default(None), help="AWS profile (implies --aws)")
     common.add_argument("--region", default=default(None), help="AWS region (default: the profile's)")
     common.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
+    common.add_argument(
+        "--debug", action="store_true", default=default(False), help="on failure, show the traceback"
+    )
     return common
 
 
@@ -371,10 +374,30 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        target = find_target(args.stack_name, args.aws, args.profile, args.region)
-    except (BotoCoreError, ClientError) as error:
-        complain(f"cannot find the stack {args.stack_name!r}: {error} (is `make up` running?)")
-        return 2
+        return run(args)
+    except BrokenPipeError:
+        # The reader stopped reading (`imgpipe ls --json | head`): not a failure to report. Further
+        # writes at exit must not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a process ended by SIGPIPE
+    except KeyboardInterrupt:
+        complain("interrupted")
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        use_aws = args.aws or bool(args.profile)
+        try:
+            cloudformation = cloudformation_client(use_aws, args.profile, args.region)
+        except Exception:  # (a missing profile, say) only for naming the stacks that exist
+            cloudformation = None
+        line = failures.explain(error, None if use_aws else emulator_endpoint(), cloudformation)
+        complain(line or f"{type(error).__name__}: {error} (--debug shows the traceback)")
+        return 2 if line else 1
+
+
+def run(args: argparse.Namespace) -> int:
+    target = find_target(args.stack_name, args.aws, args.profile, args.region)
     client = PipelineClient(target.api_url)
     try:
         if args.command == "open":
@@ -394,11 +417,10 @@ def main(argv: list[str] | None = None) -> int:
             complain(error.message)
         return 1
     except RequestException as error:
+        if args.debug:
+            raise
         complain(f"cannot reach the API at {target.api_url}: {error}")
         return 2
-    except KeyboardInterrupt:
-        complain("interrupted")
-        return 130
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -225,3 +226,89 @@ def test_sharing_what_cannot_be_shared_is_one_line(emulator, tmp_path):
         imgpipe("rm", failed["imageId"])
     unknown = imgpipe("share", "0" * 32)
     assert unknown.returncode == 1 and len(unknown.stderr.splitlines()) == 1
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.stdout == "" and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    return result.stderr
+
+
+def test_an_emulator_that_is_not_running_is_one_line_that_names_the_fix(free_port):
+    result = subprocess.run(
+        [str(IMGPIPE), "ls"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LOCALSTACK_PORT": str(free_port), "AWS_ENDPOINT_URL": ""},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"http://localhost:{free_port}" in one_line_error(result) and "make up" in result.stderr
+
+
+def test_another_server_on_the_port_is_named_as_such(free_port):
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(free_port), "--bind", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not _listening(free_port):
+            assert time.monotonic() < deadline, "http.server did not start"
+            time.sleep(0.05)
+        result = subprocess.run(
+            [str(IMGPIPE), "ls"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LOCALSTACK_PORT": str(free_port), "AWS_ENDPOINT_URL": ""},
+            timeout=60,
+        )
+    finally:
+        server.terminate()
+        server.wait()
+    assert result.returncode == 2
+    assert "another server on that port" in one_line_error(result)
+
+    debug = subprocess.run(
+        [str(IMGPIPE), "ls", "--debug"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LOCALSTACK_PORT": str(free_port), "AWS_ENDPOINT_URL": ""},
+        timeout=60,
+    )
+    assert "Traceback" in debug.stderr  # asked for
+
+
+def test_an_unknown_stack_names_the_stacks_that_exist(emulator):
+    result = imgpipe("ls", "--stack-name", "no-such-stack")
+    assert result.returncode == 2
+    line = one_line_error(result)
+    assert "no-such-stack does not exist" in line and "image-pipeline" in line.split("stacks there:")[1]
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(emulator, tmp_path):
+    for index in range(3):
+        (tmp_path / f"pipe-{index}.png").write_bytes(images.png_with_alpha(64 + index, 64))
+    assert imgpipe("upload", str(tmp_path), "--json").returncode == 0
+    # `true` reads nothing and exits at once: every write of imgpipe meets a closed pipe.
+    pipeline = subprocess.run(
+        ["bash", "-c", f"'{IMGPIPE}' ls --json | true; echo ${{PIPESTATUS[0]}}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert pipeline.stderr == ""  # no BrokenPipeError traceback
+    assert pipeline.stdout == "141\n"  # as a shell reports a writer ended by SIGPIPE
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

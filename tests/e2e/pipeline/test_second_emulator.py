@@ -1,6 +1,7 @@
 """Two emulators side by side: a second checkout runs its own pipeline on another port
 (`make up LOCALSTACK_PORT=…`, tests included) while this one keeps running, untouched. The second
-one also runs LocalStack's DNS server on a loopback port (LOCALSTACK_DNS_PORT) and serves https."""
+one also has more services (EXTRA_SERVICES), runs LocalStack's DNS server on a loopback port
+(LOCALSTACK_DNS_PORT) and serves https."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import boto3
+import requests
 from dnslib import QTYPE, DNSRecord
 
 from tests.e2e.conftest import REPO_ROOT, STACK_NAME, stack_outputs
@@ -64,6 +66,7 @@ def test_a_second_checkout_runs_its_pipeline_and_tests_on_another_port(aws, emul
         **os.environ,
         "LOCALSTACK_PORT": str(port),
         "LOCALSTACK_DNS_PORT": str(dns_port),
+        "EXTRA_SERVICES": "events,ses",
         "EMULATOR": "host",
     }
     environment.pop("AWS_ENDPOINT_URL", None)  # the second checkout's settings decide
@@ -82,6 +85,15 @@ def test_a_second_checkout_runs_its_pipeline_and_tests_on_another_port(aws, emul
         assert up.returncode == 0, up.stdout + up.stderr
         assert f"AWS_ENDPOINT_URL={second}" in up.stdout
         assert f"{second}/_aws/execute-api/{STACK_NAME}/api" in up.stdout
+
+        # Services beyond the pipeline's, asked for on the command line, answer.
+        services = requests.get(f"{second}/_localstack/health", timeout=10).json()["services"]
+        assert services["events"] in ("available", "running") and services["ses"] in ("available", "running")
+        client = boto3.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        ).client
+        assert client("events", endpoint_url=second).list_event_buses()["EventBuses"][0]["Name"] == "default"
+        assert client("ses", endpoint_url=second).list_identities()["Identities"] == []
 
         # The names LocalStack's docs and samples use, answered offline by its DNS server.
         for name in (
