@@ -47,7 +47,11 @@ is_python313() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'
 
 find_python313() {
   local candidate
-  for candidate in "${PYTHON:-}" python3.13 \
+  if [[ -n ${PYTHON:-} ]]; then
+    command -v "$PYTHON"  # checked by check_requested_python
+    return 0
+  fi
+  for candidate in python3.13 \
     "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3.13 \
     /usr/local/bin/python3.13 /opt/homebrew/bin/python3.13 /usr/bin/python3.13; do
     [[ -n $candidate ]] && is_python313 "$candidate" && { command -v "$candidate"; return 0; }
@@ -57,7 +61,17 @@ find_python313() {
 
 stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
+# PYTHON=... asks for an interpreter by name: that one or an error, never silently another.
+check_requested_python() {
+  [[ -z ${PYTHON:-} ]] || is_python313 "$PYTHON" && return 0
+  local found
+  found=$("$PYTHON" -c 'import sys; print("Python %d.%d.%d" % sys.version_info[:3])' 2>/dev/null) ||
+    found="not a Python interpreter that runs"
+  die "PYTHON=$PYTHON is $found; LocalStack 4.14.0 needs Python 3.13 (point PYTHON at a python3.13)"
+}
+
 ensure_venv() {
+  check_requested_python
   if [[ ! -x $VENV/bin/python ]] || ! is_python313 "$VENV/bin/python"; then
     local python
     python=$(find_python313) || die "Python 3.13 is required (LocalStack 4.14.0 runs on 3.13 only) and was not found.
