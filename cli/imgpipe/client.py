@@ -12,6 +12,7 @@ from urllib.parse import quote
 import boto3
 import requests
 
+from imgpipe import describe
 from imgpipe.settings import emulator_endpoint, emulator_setting
 
 FINAL_STATUSES = ("PROCESSED", "FAILED")
@@ -194,6 +195,12 @@ class PipelineClient:
 
     def revoke_share(self, image_id: str, token: str) -> None:
         self._call("DELETE", f"/images/{quote(image_id, safe='')}/share/{quote(token, safe='')}")
+
+    def resolve_id(self, given: str) -> str:
+        """A whole image id for what was typed: a whole id as it is, a prefix looked up (as git does)."""
+        if len(given) == 32:
+            return given
+        return describe.matching_id(given, [item["ImageID"] for item in self.images()])
 
     def images(self, limit: int | None = None) -> Iterator[dict]:
         """Newest first, across pages, at most `limit`."""

@@ -109,3 +109,46 @@ def camera_facts(item: dict) -> list[tuple[str, str]]:
     if "Latitude" in item and "Longitude" in item:
         facts.append(("location", f"{float(item['Latitude']):.5f}, {float(item['Longitude']):.5f}"))
     return [(label, str(words)) for label, words in facts if words]
+
+
+def age(text: str, now: datetime) -> str:
+    """How long ago, in a few characters: 'now', '45 s', '12 min', '5 h', '3 d', '7 w'."""
+    seconds = (now - parse_time(text)).total_seconds()
+    if seconds < 5:
+        return "now"
+    for size, unit in ((WEEK, "w"), (DAY, "d"), (HOUR, "h"), (MINUTE, "min")):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
+
+
+SHORT_ID = 8  # hex digits, as git abbreviates commits to 7
+
+
+def short_ids(ids: list[str], minimum: int = SHORT_ID) -> dict[str, str]:
+    """Each id's shortest prefix of at least `minimum` digits that no other id listed shares."""
+    length = minimum
+    while len({image_id[:length] for image_id in ids}) < len(set(ids)):
+        length += 1
+    return {image_id: image_id[:length] for image_id in ids}
+
+
+_ID_PREFIX = re.compile(r"^[0-9a-f]{4,32}$")
+
+
+class IdPrefixError(ValueError):
+    pass
+
+
+def matching_id(prefix: str, ids: list[str]) -> str:
+    """The one id that starts with `prefix` (at least 4 hex digits), as git resolves short ids."""
+    prefix = prefix.strip().lower()
+    if not _ID_PREFIX.match(prefix):
+        raise IdPrefixError(f"{prefix!r} is not an image id: 32 hex digits, or the first 4 or more of them")
+    found = sorted({image_id for image_id in ids if image_id.startswith(prefix)})
+    if not found:
+        raise IdPrefixError(f"no image id starts with {prefix}")
+    if len(found) > 1:
+        shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        raise IdPrefixError(f"{prefix} is ambiguous: {shown}")
+    return found[0]

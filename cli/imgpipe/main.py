@@ -6,18 +6,24 @@ Works against the local emulator by default; --aws (or --profile) targets the st
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
+import threading
+import time
 import webbrowser
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 from requests import RequestException
+from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.measure import Measurement
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -52,31 +58,68 @@ def image_files(paths: list[str]) -> list[Path]:
     return found
 
 
-def upload_one(client: PipelineClient, path: Path, progress: Progress) -> dict:
-    task = progress.add_task(path.name, total=path.stat().st_size, state="uploading")
+def shown_path(path: Path) -> str:
+    """A path as the user would type it from here: relative when it is below the working directory."""
     try:
-        image_id = client.upload(path, lambda sent: progress.advance(task, sent))
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def md5_of(path: Path) -> str:
+    """S3's ETag of a file uploaded in one part (what the API's SourceETag says)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def already_there(client: PipelineClient, files: list[Path]) -> dict[Path, dict]:
+    """The files whose content the pipeline already has (same bytes, any name), with that image."""
+    by_etag = {item["SourceETag"].strip('"'): item for item in client.images() if "SourceETag" in item}
+    return {path: by_etag[etag] for path in files if (etag := md5_of(path)) in by_etag}
+
+
+def upload_one(
+    client: PipelineClient, path: Path, progress: Progress, overall: TaskID, finished: Callable[[], None]
+) -> dict:
+    task = progress.add_task(path.name, total=path.stat().st_size, state="uploading")
+
+    def sent(count: int) -> None:
+        progress.advance(task, count)
+        progress.advance(overall, count)
+
+    try:
+        image_id = client.upload(path, sent)
         progress.update(task, state="processing")
         item = client.wait_until_final(image_id)
-        progress.update(task, state=item["Status"].lower())
-        return {"file": str(path), "imageId": image_id, **item}
+        return {"file": shown_path(path), "imageId": image_id, **item}
     except (ApiError, RequestException, OSError) as error:
-        progress.update(task, state="error")
-        return {"file": str(path), "Status": "ERROR", "ErrorMessage": str(error)}
+        return {"file": shown_path(path), "Status": "ERROR", "ErrorMessage": str(error)}
+    finally:
+        progress.remove_task(task)  # finished files leave the screen; the table after says how
+        finished()
 
 
 def command_upload(client: PipelineClient, args: argparse.Namespace) -> int:
+    started = time.monotonic()
     files = image_files(args.paths)
     if not files:
         complain("no image files to upload")
         return 2
+    skip_existing = args.skip_existing
+    if skip_existing is None:  # by default for directories: uploading a folder again is safe
+        skip_existing = any(Path(name).is_dir() for name in args.paths)
+    skipped = already_there(client, files) if skip_existing else {}
+    to_upload = [path for path in files if path not in skipped]
     # One line per file at any width: the name gives way (the table after it says it whole).
     columns = (
         TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
         BarColumn(bar_width=20),
         DownloadColumn(),
         TransferSpeedColumn(),
-        TextColumn("{task.fields[state]}", table_column=Column(no_wrap=True, width=10)),
+        TextColumn("{task.fields[state]}", table_column=Column(no_wrap=True, width=16)),
     )
     with (
         Progress(
@@ -84,35 +127,71 @@ def command_upload(client: PipelineClient, args: argparse.Namespace) -> int:
         ) as progress,
         ThreadPoolExecutor(max_workers=args.concurrency) as pool,
     ):
-        results = list(pool.map(lambda path: upload_one(client, path, progress), files))
+        overall = progress.add_task(
+            "all files", total=sum(path.stat().st_size for path in to_upload), state=f"0/{len(to_upload)}"
+        )
+        done, lock = [0], threading.Lock()
+
+        def finished() -> None:
+            with lock:
+                done[0] += 1
+                progress.update(overall, state=f"{done[0]}/{len(to_upload)}")
+
+        results = list(
+            pool.map(lambda path: upload_one(client, path, progress, overall, finished), to_upload)
+        )
+    results += [
+        {"file": shown_path(path), "imageId": item["ImageID"], "skipped": True, **item}
+        for path, item in skipped.items()
+    ]
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        # Ids are for copying: never cut or wrapped; the file (and why it failed) folds instead.
-        # The thumbnail's size only when there is room for it next to a readable file name.
-        wide = console.width >= WIDE
-        table = Table(
-            Column("image id", no_wrap=True, min_width=32),
-            Column("status", no_wrap=True),
-            *([Column("thumbnail", no_wrap=True)] if wide else []),
-            Column("file", overflow="fold"),
-        )
-        for result in results:
-            processed = result["Status"] == "PROCESSED"
-            thumbnail = (
-                f"{result['ThumbnailWidth']}x{result['ThumbnailHeight']}, "
-                f"{describe.byte_size(result['ThumbnailSize'])}"
-                if processed
-                else ""
-            )
-            file = Text(result["file"])
-            if not processed:
-                reason = ": ".join(filter(None, (result.get("ErrorCode"), result.get("ErrorMessage"))))
-                file.append(f"\n{reason}", style="red")
-            status = Text(result["Status"], style="green" if processed else "red")
-            table.add_row(result.get("imageId", ""), status, *([thumbnail] if wide else []), file)
-        console.print(table)
+        print_upload_results(results)
+        errors.print(upload_summary(results, time.monotonic() - started), highlight=False)
     return 0 if all(result["Status"] == "PROCESSED" for result in results) else 1
+
+
+def upload_summary(results: list[dict], seconds: float) -> str:
+    """'3 uploaded (2 processed, 1 failed), 5 already there, in 4.2 s'."""
+    uploaded = [result for result in results if not result.get("skipped")]
+    processed = sum(result["Status"] == "PROCESSED" for result in uploaded)
+    failed = len(uploaded) - processed
+    skipped = len(results) - len(uploaded)
+    if not uploaded:
+        return f"nothing new: all {skipped} already there ({seconds:.1f} s)"
+    parts = [f"{len(uploaded)} uploaded ({processed} processed, {failed} failed)"]
+    if skipped:
+        parts.append(f"{skipped} already there")
+    return f"{', '.join(parts)}, in {seconds:.1f} s"
+
+
+def print_upload_results(results: list[dict]) -> None:
+    # Ids are for copying: never cut or wrapped; the file (and why it failed) folds instead.
+    # The thumbnail's size only when there is room for it next to a readable file name.
+    wide = console.width >= WIDE
+    table = Table(
+        Column("image id", no_wrap=True, min_width=32),
+        Column("status", no_wrap=True),
+        *([Column("thumbnail", no_wrap=True)] if wide else []),
+        Column("file", overflow="fold"),
+    )
+    for result in results:
+        processed = result["Status"] == "PROCESSED"
+        thumbnail = (
+            f"{result['ThumbnailWidth']}x{result['ThumbnailHeight']}, "
+            f"{describe.byte_size(result['ThumbnailSize'])}"
+            if processed and "ThumbnailSize" in result
+            else ""
+        )
+        file = Text(result["file"])
+        if not processed:
+            reason = ": ".join(filter(None, (result.get("ErrorCode"), result.get("ErrorMessage"))))
+            file.append(f"\n{reason}", style="red")
+        label = "already there" if result.get("skipped") else result["Status"]
+        status = Text(label, style="dim" if result.get("skipped") else "green" if processed else "red")
+        table.add_row(result.get("imageId", ""), status, *([thumbnail] if wide else []), file)
+    console.print(table)
 
 
 def command_ls(client: PipelineClient, args: argparse.Namespace) -> int:
@@ -123,21 +202,78 @@ def command_ls(client: PipelineClient, args: argparse.Namespace) -> int:
     if not items:
         complain("no images yet (imgpipe upload FILE|DIR adds some)")
         return 0
-    wide = console.width >= WIDE
-    # Ids are for copying: never cut or wrapped; the file name folds instead.
+    now = datetime.now(UTC)
+    if args.wide:
+        # Everything, ids whole: for a wide terminal, or for piping into other tools.
+        table = Table(
+            Column("image id", no_wrap=True),
+            Column("status", no_wrap=True),
+            Column("pixels", no_wrap=True),
+            Column("bytes", justify="right", no_wrap=True),
+            Column("uploaded", no_wrap=True),
+            Column("file", no_wrap=True),
+            Column("reason", no_wrap=True),
+            box=box.SIMPLE_HEAD,
+        )
+        for item in items:
+            table.add_row(
+                item["ImageID"],
+                status_text(item),
+                f"{item['Width']}x{item['Height']}" if "Width" in item else "",
+                describe.byte_size(int(item["SourceSize"])) if "SourceSize" in item else "",
+                describe.local_time(item["CreatedAt"]),
+                Text(item["SourceKey"]),
+                Text(item.get("ErrorCode", ""), style="red"),
+            )
+        # Lines as long as the rows need (as `ps -w` does): nothing cut, whatever the terminal.
+        natural = Measurement.get(console, console.options.update(max_width=10_000), table).maximum
+        Console(
+            width=max(console.width, natural),
+            color_system=console.color_system,
+            force_terminal=console.is_terminal,
+        ).print(table)
+        return 0
+    # 80 columns: a short id that show/rm/share accept, the file's name, status, size, age. Every
+    # column but the name keeps its whole width; the name gives way (--wide shows it whole).
+    ids = describe.short_ids([item["ImageID"] for item in items])
+    rows = [
+        (
+            ids[item["ImageID"]],
+            Text(file_name(item)),
+            status_text(item, reason=True),
+            describe.byte_size(int(item["SourceSize"])) if "SourceSize" in item else "",
+            describe.age(item["CreatedAt"], now),
+        )
+        for item in items
+    ]
+
+    def widest(index: int, title: str) -> int:
+        return max(len(title), *(len(str(row[index])) for row in rows))
+
+    fixed = [widest(index, title) for index, title in ((0, "id"), (2, "status"), (3, "size"), (4, "age"))]
+    # Each of the 5 columns is padded by 1 on both sides; the box draws 6 (invisible) rules.
+    room_for_name = max(8, console.width - sum(fixed) - 2 * 5 - 6)
     table = Table(
-        Column("image id", no_wrap=True, min_width=32),
-        Column("status", no_wrap=True),
-        Column("size", no_wrap=True),
-        *([Column("uploaded", no_wrap=True)] if wide else []),
-        Column("file", overflow="fold"),
+        Column("id", no_wrap=True, min_width=fixed[0]),
+        Column("file", overflow="ellipsis", no_wrap=True, max_width=room_for_name),
+        Column("status", no_wrap=True, min_width=fixed[1]),
+        Column("size", justify="right", no_wrap=True, min_width=fixed[2]),
+        Column("age", justify="right", no_wrap=True, min_width=fixed[3]),
+        box=box.SIMPLE_HEAD,
     )
-    for item in items:
-        size = f"{item['Width']}x{item['Height']}" if "Width" in item else item.get("ErrorCode", "")
-        uploaded = [describe.local_time(item["CreatedAt"])] if wide else []
-        table.add_row(item["ImageID"], item["Status"], size, *uploaded, Text(file_name(item)))
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
     return 0
+
+
+def status_text(item: dict, reason: bool = False) -> Text:
+    """'processed', 'failed', or with `reason` 'failed: CORRUPT_IMAGE' (the code the README explains)."""
+    style = {"PROCESSED": "green", "FAILED": "red"}.get(item["Status"], "yellow")
+    words = item["Status"].lower()
+    if reason and item.get("ErrorCode"):
+        words += f": {item['ErrorCode']}"
+    return Text(words, style=style)
 
 
 def file_name(item: dict) -> str:
@@ -146,7 +282,7 @@ def file_name(item: dict) -> str:
 
 
 def command_show(client: PipelineClient, args: argparse.Namespace) -> int:
-    item = client.get(args.image_id)
+    item = client.get(client.resolve_id(args.image_id))
     if args.json:
         print(json.dumps(item, indent=2))
         return 0
@@ -201,6 +337,7 @@ def image_facts(item: dict) -> list[tuple[str, Text | str]]:
 
 
 def command_share(client: PipelineClient, args: argparse.Namespace) -> int:
+    args.image_id = client.resolve_id(args.image_id)
     if args.revoke:
         client.revoke_share(args.image_id, args.revoke)
         if args.json:
@@ -226,10 +363,15 @@ def command_share(client: PipelineClient, args: argparse.Namespace) -> int:
 def command_rm(client: PipelineClient, args: argparse.Namespace) -> int:
     failed = 0
     results = []
-    for image_id in args.image_ids:
+    for given in args.image_ids:
+        image_id = given
         try:
+            image_id = client.resolve_id(given)
             client.delete(image_id)
             results.append({"imageId": image_id, "deleted": True})
+        except describe.IdPrefixError as error:
+            failed += 1
+            results.append({"imageId": given, "deleted": False, "error": "UNKNOWN_ID", "message": str(error)})
         except ApiError as error:
             failed += 1
             results.append(
@@ -331,15 +473,30 @@ def parser() -> argparse.ArgumentParser:
     )
     upload.add_argument("paths", nargs="+", metavar="FILE|DIR")
     upload.add_argument("--concurrency", type=int, default=4, help="uploads at once (default 4)")
-    ls = commands.add_parser("ls", parents=[common], help="list images, newest first")
+    upload.add_argument(
+        "--skip-existing",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="skip files whose content the pipeline already has (default: on when a directory is named)",
+    )
+    ls = commands.add_parser(
+        "ls",
+        parents=[common],
+        help="list images, newest first",
+        description=(
+            "List images, newest first: a short id (show, share and rm accept it, or any unique "
+            "prefix of 4 or more digits), the file's name, status, size and age."
+        ),
+    )
     ls.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    ls.add_argument("--wide", action="store_true", help="whole ids, keys, pixels, upload times, reasons")
     show = commands.add_parser(
         "show",
         parents=[common],
         help="one image: its facts, camera, renditions and links",
         description="One image: status, size, camera facts, its renditions and short-lived links to each.",
     )
-    show.add_argument("image_id", metavar="ID", help="the image's id (imgpipe ls shows them)")
+    show.add_argument("image_id", metavar="ID", help="the image's id or a unique prefix (imgpipe ls)")
     share = commands.add_parser(
         "share",
         parents=[common],
@@ -356,7 +513,7 @@ def parser() -> argparse.ArgumentParser:
             "  imgpipe share 6ed62a3f3efd348d4c1e56c9a0b1c2d3 --revoke TOKEN"
         ),
     )
-    share.add_argument("image_id", metavar="ID", help="the image's id (imgpipe ls shows them)")
+    share.add_argument("image_id", metavar="ID", help="the image's id or a unique prefix (imgpipe ls)")
     how = share.add_mutually_exclusive_group()
     how.add_argument(
         "--expires",
@@ -366,7 +523,7 @@ def parser() -> argparse.ArgumentParser:
     )
     how.add_argument("--revoke", metavar="TOKEN", help="revoke the link with this token instead")
     rm = commands.add_parser("rm", parents=[common], help="delete images (original, renditions and row)")
-    rm.add_argument("image_ids", nargs="+", metavar="ID")
+    rm.add_argument("image_ids", nargs="+", metavar="ID", help="ids or unique prefixes (imgpipe ls)")
     commands.add_parser("open", parents=[common], help="open the web page")
     return root
 
@@ -415,6 +572,12 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"error": {"code": error.code, "message": error.message}}))
         else:
             complain(error.message)
+        return 1
+    except describe.IdPrefixError as error:
+        if args.json:
+            print(json.dumps({"error": {"code": "UNKNOWN_ID", "message": str(error)}}))
+        else:
+            complain(str(error))
         return 1
     except RequestException as error:
         if args.debug:

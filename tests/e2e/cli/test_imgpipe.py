@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
+from imgpipe import describe
 from PIL import Image
 
 from tests import images
@@ -312,3 +313,53 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_ls_at_80_columns_shows_whole_rows_with_short_ids_that_show_and_rm_accept(emulator, tmp_path):
+    (tmp_path / "a-rather-long-file-name-from-a-camera-roll-0001.jpg").write_bytes(images.jpeg(900, 600))
+    [uploaded] = json.loads(imgpipe("upload", str(tmp_path), "--json").stdout)
+    listing = imgpipe("ls", "--limit", "5")
+    assert listing.returncode == 0
+    lines = listing.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    [row] = [line for line in lines if line.split() and uploaded["imageId"].startswith(line.split()[0])]
+    short_id = row.split()[0]
+    assert 8 <= len(short_id) < 32
+    assert "a-rather-long" in row and "processed" in row
+    assert describe.byte_size(uploaded["SourceSize"]) in row and row.rstrip().endswith((" now", " s"))
+
+    shown = imgpipe("show", short_id, "--json")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["ImageID"] == uploaded["imageId"]
+    wrong = imgpipe("show", "zz12")
+    assert wrong.returncode == 1 and "not an image id" in one_line_error(wrong)
+    removed = imgpipe("rm", short_id[:6], "--json")
+    assert json.loads(removed.stdout) == [{"imageId": uploaded["imageId"], "deleted": True}]
+
+
+def test_uploading_a_folder_again_skips_what_is_there(emulator, tmp_path):
+    for index in range(3):
+        (tmp_path / f"again-{index}.png").write_bytes(images.png_with_alpha(70 + index, 31))
+    first = imgpipe("upload", str(tmp_path))
+    assert first.returncode == 0 and first.stderr.splitlines()[-1].startswith("3 uploaded (3 processed")
+    again = imgpipe("upload", str(tmp_path))
+    assert again.returncode == 0 and "nothing new: all 3 already there" in again.stderr
+    assert again.stdout.count("already there") == 3
+    # The table names the files as typed, relative to here.
+    relative = subprocess.run(
+        [str(IMGPIPE), "upload", tmp_path.name, "--json"],
+        cwd=tmp_path.parent,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        timeout=120,
+    )
+    results = json.loads(relative.stdout)
+    assert sorted(result["file"] for result in results) == [
+        f"{tmp_path.name}/again-{index}.png" for index in range(3)
+    ]
+    assert all(result["skipped"] for result in results)
+    forced = json.loads(
+        imgpipe("upload", str(tmp_path / "again-0.png"), "--no-skip-existing", "--json").stdout
+    )
+    assert not forced[0].get("skipped") and forced[0]["Status"] == "PROCESSED"
+    imgpipe("rm", *{result["imageId"] for result in results + forced})
