@@ -13,6 +13,8 @@ readonly MODE_FILE=$STATE_DIR/emulator.mode
 readonly LOG_FILE=$STATE_DIR/emulator.log
 readonly RUNTIME_DIR=$STATE_DIR/lambda-runtime
 readonly FILESYSTEM_ROOT=$STATE_DIR/filesystem
+# Where the host-mode executor keeps unzipped code and environments: LocalStack's tmp directory.
+readonly HOSTMODE_DIR=$FILESYSTEM_ROOT/tmp/localstack/hostmode
 EMULATOR=${EMULATOR:-auto}
 
 say() { printf '%s\n' "$*"; }
@@ -91,17 +93,14 @@ ensure_venv() {
   fi
 }
 
-# The Lambda Python runtime that host-mode functions get instead of the virtualenv (see README).
+# The Lambda Python runtime that host-mode functions get instead of the virtualenv (see README): one
+# directory per Python version Lambda runs (awslambdaric has a native extension), downloaded now so
+# that `make up` needs no network later. A second run costs nothing (the installer keeps a stamp).
 ensure_lambda_runtime() {
-  local stamp
-  stamp=$(stamp_of requirements/lambda-runtime.txt)
-  if [[ $(cat "$RUNTIME_DIR/.installed" 2>/dev/null) != "$stamp" ]]; then
-    say "Installing the Lambda Python runtime into ${RUNTIME_DIR#"$ROOT"/} (requirements/lambda-runtime.txt)"
-    rm -rf "$RUNTIME_DIR"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
-      --only-binary=:all: --target "$RUNTIME_DIR" -r requirements/lambda-runtime.txt
-    echo "$stamp" >"$RUNTIME_DIR/.installed"
-  fi
+  # The layout before one directory per version: awslambdaric at the top.
+  [[ -d $RUNTIME_DIR/awslambdaric ]] && rm -rf "$RUNTIME_DIR"
+  "$VENV/bin/python" -m localstack_hostmode.runtimes install --into "$RUNTIME_DIR" \
+    --requirements requirements/lambda-runtime.txt
 }
 
 # --- Docker -------------------------------------------------------------------------------------
@@ -276,6 +275,12 @@ cmd_down() {
     *) say "The emulator is not running" ;;
   esac
   rm -f "$PID_FILE" "$MODE_FILE"
+  # Host mode's unzipped code and execution environments (LocalStack clears them itself when it
+  # stops normally; not after a kill -9). The code directories are read-only for the functions.
+  if [[ -d $HOSTMODE_DIR ]]; then
+    chmod -R u+w "$HOSTMODE_DIR" 2>/dev/null || true
+    rm -rf "$HOSTMODE_DIR"
+  fi
 }
 
 cmd_status() {

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import queue
 import re
+import sys
 import threading
 from concurrent.futures import Future
 from http import HTTPStatus
@@ -20,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOG = logging.getLogger(__name__)
 
 API_PREFIX = "/2018-06-01/runtime"
+SHUTDOWN_POLL_INTERVAL_SECONDS = 0.1
 _RESULT_PATH = re.compile(rf"^{API_PREFIX}/invocation/(?P<request_id>[^/]+)/(?P<kind>response|error)$")
 
 
@@ -42,10 +44,14 @@ class _Shutdown:
     """Put on the queue to release a runtime blocked in ``/next`` when the environment stops."""
 
 
-class _QuietThreadingHTTPServer(ThreadingHTTPServer):
+class _RuntimeApiHTTPServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
-        # A runtime killed mid-request (timeout, crash, stop) is routine, not worth a traceback.
-        LOG.debug("runtime api: request from %s failed", client_address, exc_info=True)
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            # A runtime killed mid-request (timeout, crash, stop) is routine, not worth a traceback.
+            LOG.debug("runtime api: %s went away: %s", client_address, error)
+            return
+        LOG.warning("runtime api: request from %s failed", client_address, exc_info=True)
 
 
 class RuntimeApiServer:
@@ -58,10 +64,16 @@ class RuntimeApiServer:
         self._invocations: queue.Queue[PendingInvocation | _Shutdown] = queue.Queue()
         self._results: dict[str, Future[RuntimeResult]] = {}
         self._results_lock = threading.Lock()
-        self._server = _QuietThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
+        self._lifecycle_lock = threading.Lock()
+        self._closed = False
+        self._server = _RuntimeApiHTTPServer(("127.0.0.1", 0), self._make_handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="lambda-runtime-api", daemon=True
+            target=self._server.serve_forever,
+            # How long shutdown() may wait for the serving loop to notice (socketserver's default: 0.5 s).
+            kwargs={"poll_interval": SHUTDOWN_POLL_INTERVAL_SECONDS},
+            name="lambda-runtime-api",
+            daemon=True,
         )
 
     @property
@@ -70,11 +82,22 @@ class RuntimeApiServer:
         return f"{host}:{port}"
 
     def start(self) -> None:
-        self._thread.start()
+        with self._lifecycle_lock:
+            if self._closed:
+                raise RuntimeError(f"runtime api {self.address} was shut down before it started")
+            self._thread.start()
 
     def shutdown(self) -> None:
+        """Stop serving and cancel pending invocations; safe before start() and when repeated."""
+        with self._lifecycle_lock:
+            already_closed, self._closed = self._closed, True
+            started = self._thread.ident is not None
+        if already_closed:
+            return
         self._invocations.put(_Shutdown())
-        self._server.shutdown()
+        if started:
+            # socketserver's shutdown() waits for serve_forever() to end: forever if it never ran.
+            self._server.shutdown()
         self._server.server_close()
         with self._results_lock:
             for future in self._results.values():
@@ -125,6 +148,7 @@ class RuntimeApiServer:
 
             def do_GET(self) -> None:
                 if self.path != f"{API_PREFIX}/invocation/next":
+                    LOG.warning("runtime api %s: unknown request GET %s", api.address, self.path)
                     self._reply(HTTPStatus.NOT_FOUND)
                     return
                 invocation = api._next_invocation()
@@ -149,6 +173,7 @@ class RuntimeApiServer:
                     return
                 match = _RESULT_PATH.match(self.path)
                 if match is None:
+                    LOG.warning("runtime api %s: unknown request POST %s", api.address, self.path)
                     self._reply(HTTPStatus.NOT_FOUND)
                     return
                 result = RuntimeResult(payload=body, is_error=match["kind"] == "error")
@@ -156,6 +181,11 @@ class RuntimeApiServer:
                     self._reply(HTTPStatus.ACCEPTED)
                 else:
                     # AWS answers a result for an unknown or finished invocation the same way.
+                    LOG.warning(
+                        "runtime api %s: result for unknown or finished invocation %s",
+                        api.address,
+                        match["request_id"],
+                    )
                     self._reply(HTTPStatus.BAD_REQUEST)
 
             def _reply(

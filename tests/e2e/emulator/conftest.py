@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -19,12 +20,14 @@ TRUST_POLICY = {
 }
 
 
-def zip_package(*modules: str) -> bytes:
-    """A deployment package with the given modules of functions/ at its root."""
+def zip_package(*modules: str, files: dict[str, bytes] | None = None) -> bytes:
+    """A deployment package with the given modules of functions/ (and `files`) at its root."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
         for module in modules:
             package.write(FUNCTIONS_DIR / f"{module}.py", f"{module}.py")
+        for name, content in (files or {}).items():
+            package.writestr(name, content)
     return buffer.getvalue()
 
 
@@ -52,17 +55,26 @@ def deploy_function(aws, lambda_role: str, unique_name: str) -> Iterator[Callabl
         memory: int = 128,
         environment: dict[str, str] | None = None,
         wait: bool = True,
+        architecture: str = "x86_64",
+        files: dict[str, bytes] | None = None,
+        hot_reload_dir: Path | None = None,
     ) -> str:
+        """`files` are added to the zip; `hot_reload_dir` replaces the zip (LocalStack's hot reload)."""
         name = f"{unique_name}-{len(created)}"
+        if hot_reload_dir is not None:
+            code = {"S3Bucket": "hot-reload", "S3Key": str(hot_reload_dir)}
+        else:
+            code = {"ZipFile": zip_package(*(modules or ("probe",)), files=files)}
         lambda_client.create_function(
             FunctionName=name,
             Runtime=runtime,
             Role=lambda_role,
             Handler=handler,
-            Code={"ZipFile": zip_package(*(modules or ("probe",)))},
+            Code=code,
             Timeout=timeout,
             MemorySize=memory,
             Environment={"Variables": environment or {}},
+            Architectures=[architecture],
         )
         created.append(name)
         if wait:
@@ -73,7 +85,8 @@ def deploy_function(aws, lambda_role: str, unique_name: str) -> Iterator[Callabl
 
     yield deploy
     for name in created:
-        lambda_client.delete_function(FunctionName=name)
+        with contextlib.suppress(lambda_client.exceptions.ResourceNotFoundException):  # deleted by the test
+            lambda_client.delete_function(FunctionName=name)
 
 
 @pytest.fixture

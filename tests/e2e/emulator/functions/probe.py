@@ -3,9 +3,13 @@
 import importlib
 import json
 import os
+import socket
+import stat
 import sys
+import tempfile
 import time
-from urllib.parse import unquote_plus
+import urllib.request
+from urllib.parse import unquote_plus, urlsplit
 
 import boto3  # provided by the Lambda runtime, not packaged with the function
 
@@ -25,6 +29,9 @@ def handler(event, context):
         raise ValueError(event["message"])
     if action == "sleep":
         started = time.time()
+        if "touch" in event:  # tells the test that (and where) the handler is running
+            with open(event["touch"], "w") as marker:
+                marker.write(str(os.getpid()))
         time.sleep(event["seconds"])
         return {"started": started, "finished": time.time(), "pid": os.getpid()}
     if action == "exit":
@@ -37,7 +44,48 @@ def handler(event, context):
     if action == "import":
         module = importlib.import_module(event["module"])
         return {"module": module.__name__, "file": getattr(module, "__file__", None)}
+    if action == "runtime":
+        return runtime_info()
+    if action == "localstack_names":
+        return use_localstack_names(event["bucket"], event["key"])
     raise ValueError(f"unknown action {action!r}")
+
+
+def runtime_info() -> dict:
+    """Which Python runs the function, and what it may write."""
+    task_root = os.environ["LAMBDA_TASK_ROOT"]
+    tmp_file = os.path.join(tempfile.gettempdir(), f"probe-{os.getpid()}")
+    with open(tmp_file, "w") as file:
+        file.write("scratch")
+    try:
+        with open(os.path.join(task_root, "written-by-the-function"), "w") as file:
+            file.write("x")
+        task_root_write_error = None
+    except OSError as error:
+        task_root_write_error = type(error).__name__
+    return {
+        "version": list(sys.version_info[:2]),
+        "executable": sys.executable,
+        "execution_env": os.environ.get("AWS_EXECUTION_ENV"),
+        "tmpdir": os.environ.get("TMPDIR"),
+        "home": os.environ.get("HOME"),
+        "tempfile_dir": tempfile.gettempdir(),
+        "tmp_file": tmp_file,
+        "task_root_mode": stat.S_IMODE(os.stat(task_root).st_mode),
+        "task_root_write_error": task_root_write_error,
+        "euid": os.geteuid(),
+        "pid": os.getpid(),
+    }
+
+
+def use_localstack_names(bucket: str, key: str) -> dict:
+    """boto3 through localhost.localstack.cloud, then the object by its virtual-host-style address."""
+    port = urlsplit(os.environ["AWS_ENDPOINT_URL"]).port
+    s3 = boto3.client("s3", endpoint_url=f"http://localhost.localstack.cloud:{port}")
+    s3.put_object(Bucket=bucket, Key=key, Body=b"written through localhost.localstack.cloud")
+    with urllib.request.urlopen(f"http://{bucket}.s3.localhost.localstack.cloud:{port}/{key}") as response:
+        body = response.read().decode()
+    return {"body": body, "address": socket.gethostbyname(f"{bucket}.s3.localhost.localstack.cloud")}
 
 
 def describe(context) -> dict:
