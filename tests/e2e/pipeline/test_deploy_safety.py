@@ -102,6 +102,14 @@ def test_route_changes_deploy_in_place_over_a_stack_with_data(aws, emulator_mode
 
     deploy(throwaway_stack)  # and back
     assert requests.get(f"{api}/images", timeout=30).json()["items"][0]["SourceKey"] == "client/wedding.jpg"
+    # One API all along: its id (and so every saved URL and share link) never changed.
+    stack_apis = [
+        api["id"]
+        for api in apigateway.get_rest_apis()["items"]
+        if api.get("tags", {}).get("aws:cloudformation:stack-name") == throwaway_stack
+    ]
+    assert stack_apis == [throwaway_stack]
+    assert deploy_stack.stack_outputs(aws("cloudformation"), throwaway_stack)["ApiId"] == throwaway_stack
     assert deploy_stack.stack_status(aws("cloudformation"), throwaway_stack) == "UPDATE_COMPLETE"
     assert_data_kept(aws, uploads, table)
 
