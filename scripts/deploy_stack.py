@@ -314,6 +314,9 @@ def print_outputs(stack_name: str) -> None:
     for key, value in sorted(outputs.items()):
         print(f"  {key:28} {value}")
     print(f"Web page: {outputs['WebUrl']}\nREST API: {outputs['ApiUrl']}")
+    if "ApiKeyId" in outputs:
+        key = boto3.client("apigateway").get_api_key(apiKey=outputs["ApiKeyId"], includeValue=True)["value"]
+        print(f"API key:  {key}  (header x-api-key; imgpipe finds it, the web page asks once)")
 
 
 def main() -> int:

@@ -16,16 +16,43 @@ function cardSizes(width, height) {
   return CARD_WIDTHS.map(([media, slot]) => `${media} calc(${slot} * ${ratio})`.trim()).join(", ");
 }
 
+// The API key (x-api-key), asked for once and remembered by this browser.
+const KEY_STORAGE = "imagePipelineApiKey";
+
+class KeyRefused extends Error {}
+
+function askForKey(problem) {
+  $("key-problem").hidden = !problem;
+  $("key-problem").textContent = problem || "";
+  if (!$("key-dialog").open) $("key-dialog").showModal();
+}
+
 async function api(method, path, body) {
-  const response = await fetch(API + path, {
-    method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
+  const key = localStorage.getItem(KEY_STORAGE);
+  if (!key) {
+    askForKey();
+    throw new KeyRefused("the API key is needed");
+  }
+  const headers = { "x-api-key": key, ...(body ? { "Content-Type": "application/json" } : {}) };
+  const response = await fetch(API + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
   if (response.status === 204) return null;
-  const data = await response.json();
+  const data = await response.json().catch(() => ({}));
+  if (response.status === 403 && !data.error) {
+    // API Gateway's own refusal ({"message": "Forbidden"}): the key is wrong or was revoked.
+    askForKey("That key was refused. Check it and try again.");
+    throw new KeyRefused("the API key was refused");
+  }
   if (!response.ok) throw new Error(data.error ? `${data.error.code}: ${data.error.message}` : response.statusText);
   return data;
+}
+
+function setUpKeyDialog() {
+  $("key-form").addEventListener("submit", () => {
+    localStorage.setItem(KEY_STORAGE, $("key-input").value.trim());
+    $("key-input").value = "";
+    refreshGallery();
+  });
+  $("key-dialog").addEventListener("cancel", (event) => event.preventDefault()); // nothing works without it
 }
 
 function uploadWithProgress(upload, file, onProgress) {
@@ -183,7 +210,8 @@ async function refreshGallery() {
     }
     $("gallery-status").textContent = shown.size ? "" : "No images yet.";
   } catch (error) {
-    $("gallery-status").textContent = `Cannot load the gallery: ${error.message}`;
+    $("gallery-status").textContent =
+      error instanceof KeyRefused ? "The gallery needs the API key." : `Cannot load the gallery: ${error.message}`;
   }
 }
 
@@ -371,6 +399,7 @@ function setUpDropZone() {
   $("details-close").addEventListener("click", () => $("details").close());
 }
 
+setUpKeyDialog();
 setUpDropZone();
 refreshGallery();
 setInterval(refreshGallery, 3000);

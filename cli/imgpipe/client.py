@@ -42,31 +42,42 @@ class ApiError(Exception):
 class Target:
     api_url: str
     web_url: str
+    api_key: str
 
 
-def cloudformation_client(use_aws: bool, profile: str | None, region: str | None):
-    """CloudFormation on AWS (use_aws) or in the emulator, where the stack's Outputs are."""
+def aws_client(service: str, use_aws: bool, profile: str | None, region: str | None):
+    """A client on AWS (use_aws) or in the emulator."""
     if use_aws or profile:
-        return boto3.Session(profile_name=profile, region_name=region).client("cloudformation")
+        return boto3.Session(profile_name=profile, region_name=region).client(service)
     session = boto3.Session(
         aws_access_key_id="test",
         aws_secret_access_key="test",
         region_name=region or emulator_setting("AWS_DEFAULT_REGION"),
     )
-    return session.client("cloudformation", endpoint_url=emulator_endpoint())
+    return session.client(service, endpoint_url=emulator_endpoint())
+
+
+def cloudformation_client(use_aws: bool, profile: str | None, region: str | None):
+    """CloudFormation, where the stack's Outputs are."""
+    return aws_client("cloudformation", use_aws, profile, region)
 
 
 def find_target(stack_name: str, use_aws: bool, profile: str | None, region: str | None) -> Target:
-    """The API and web page of the stack, on the emulator or (use_aws) on AWS."""
+    """The API (with its key) and web page of the stack, on the emulator or (use_aws) on AWS."""
     cloudformation = cloudformation_client(use_aws, profile, region)
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    # The key's value is not an output (outputs are readable by anyone who may describe the stack);
+    # reading it needs apigateway:GET on the key.
+    apigateway = aws_client("apigateway", use_aws, profile, region)
+    api_key = apigateway.get_api_key(apiKey=outputs["ApiKeyId"], includeValue=True)["value"]
     if use_aws or profile:
-        return Target(api_url=outputs["ApiUrl"], web_url=outputs["WebUrl"])
+        return Target(api_url=outputs["ApiUrl"], web_url=outputs["WebUrl"], api_key=api_key)
     endpoint = emulator_endpoint()  # the one this machine reaches, whatever the deploy published
     return Target(
         api_url=f"{endpoint}/_aws/execute-api/{outputs['ApiId']}/api",
         web_url=f"{endpoint}/{outputs['WebBucketName']}/index.html",
+        api_key=api_key,
     )
 
 
@@ -121,13 +132,20 @@ def multipart(
 
 
 class PipelineClient:
-    def __init__(self, api_url: str, timeout: float = 30) -> None:
+    def __init__(self, api_url: str, api_key: str, timeout: float = 30) -> None:
         self.api_url = api_url.rstrip("/")
         self._http = requests.Session()
+        self._api_key = api_key  # sent to the API only, never with the uploads to S3
         self._timeout = timeout
 
     def _call(self, method: str, path: str, **kwargs) -> dict | None:
-        response = self._http.request(method, f"{self.api_url}{path}", timeout=self._timeout, **kwargs)
+        response = self._http.request(
+            method,
+            f"{self.api_url}{path}",
+            headers={"x-api-key": self._api_key},
+            timeout=self._timeout,
+            **kwargs,
+        )
         if response.status_code == 204:
             return None
         try:

@@ -555,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     target = find_target(args.stack_name, args.aws, args.profile, args.region)
-    client = PipelineClient(target.api_url)
+    client = PipelineClient(target.api_url, target.api_key)
     try:
         if args.command == "open":
             return command_open(client, args, target.web_url)

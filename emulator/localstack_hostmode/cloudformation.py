@@ -12,8 +12,12 @@ Change a SAM API's routes and LocalStack 4.14 ends the update in ROLLBACK_COMPLE
 On AWS both are in-place updates. Here: the API's update re-imports the body (``put_rest_api`` in
 overwrite mode, as its create does with ``mode`` unset), the stage's "replacement" adopts the
 existing stage and points it at the new deployment, and the clean-up of the "old" stage leaves a
-stage alone once it serves another deployment. Enabled in host mode through a LocalStack
-``on_infra_start`` hook (entry point in pyproject.toml).
+stage alone once it serves another deployment.
+
+Also: LocalStack's import ignores the body's ``x-amazon-apigateway-gateway-responses`` (SAM's
+``GatewayResponses``, e.g. CORS headers on API Gateway's own 403s), so create and update apply them.
+
+Enabled in host mode through a LocalStack ``on_infra_start`` hook (entry point in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -41,6 +45,26 @@ def _stage_patch_operations(current: dict, desired: dict) -> list[dict[str, str]
     for name in live.keys() - wanted.keys():
         operations.append({"op": "remove", "path": f"/variables/{name}"})
     return operations
+
+
+GATEWAY_RESPONSES = "x-amazon-apigateway-gateway-responses"
+
+
+def _apply_gateway_responses(api, rest_api_id: str, body: object) -> None:
+    """The gateway responses an OpenAPI body declares, as API Gateway's import applies them."""
+    if isinstance(body, str):
+        body = json.loads(body)
+    for response_type, spec in ((body or {}).get(GATEWAY_RESPONSES) or {}).items():
+        settings = {
+            name: spec[key]
+            for name, key in (
+                ("statusCode", "statusCode"),
+                ("responseParameters", "responseParameters"),
+                ("responseTemplates", "responseTemplates"),
+            )
+            if spec.get(key)
+        }
+        api.put_gateway_response(restApiId=rest_api_id, responseType=response_type, **settings)
 
 
 @hooks.on_infra_start()
@@ -71,7 +95,16 @@ def apply_rest_api_updates_in_place() -> None:
                 parameters=parameters,
             )
             LOG.info("REST API %s: routes updated in place", model["RestApiId"])
+            _apply_gateway_responses(api, model["RestApiId"], body)
         return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
+
+    @patch(ApiGatewayRestApiProvider.create)
+    def create_rest_api(create, self, request):
+        event = create(self, request)
+        if event.status == OperationStatus.SUCCESS and request.desired_state.get("Body"):
+            api = request.aws_client_factory.apigateway
+            _apply_gateway_responses(api, event.resource_model["RestApiId"], request.desired_state["Body"])
+        return event
 
     def _update_stage(request, model):
         api = request.aws_client_factory.apigateway

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 from dotenv import dotenv_values
 
@@ -105,3 +106,18 @@ def stack_outputs(aws) -> dict[str, str]:
 def api_url(aws, emulator) -> str:
     """The REST API's local URL. Read per test: a test may restart the emulator (a new ApiId)."""
     return f"{emulator}/_aws/execute-api/{stack_outputs(aws)['ApiId']}/api"
+
+
+def api_key_of(aws) -> str:
+    """The value of the stack's API key (every route but share links needs it)."""
+    key_id = stack_outputs(aws)["ApiKeyId"]
+    return aws("apigateway").get_api_key(apiKey=key_id, includeValue=True)["value"]
+
+
+@pytest.fixture
+def api(aws) -> Iterator[requests.Session]:
+    """HTTP to the REST API with its key, as imgpipe and the web page call it. Read per test: a
+    restart deploys a fresh stack, with a new key."""
+    with requests.Session() as session:
+        session.headers["x-api-key"] = api_key_of(aws)
+        yield session

@@ -1,5 +1,6 @@
 """Property-based contract test: schemathesis generates requests from api/openapi.yaml and checks
-every response against it (status codes, schemas, never a server error)."""
+every response against it (status codes, schemas, never a server error) — with the API key, and,
+where the document says a key is needed, that the same request without it is refused."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ OPERATIONS = {result.ok().label: result.ok() for result in SCHEMA.get_all_operat
 
 
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
-def test_api_matches_its_openapi_document(api_url, label):
+def test_api_matches_its_openapi_document(api, api_url, label):
     operation = OPERATIONS[label]
 
     # `next` is opaque: a schema-valid string we did not issue is rightly a 400.
@@ -25,6 +26,8 @@ def test_api_matches_its_openapi_document(api_url, label):
     @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
     def check(case) -> None:
-        case.call_and_validate(base_url=api_url, excluded_checks=excluded)
+        case.call_and_validate(
+            base_url=api_url, headers={"x-api-key": api.headers["x-api-key"]}, excluded_checks=excluded
+        )
 
     check()

@@ -85,28 +85,33 @@ def test_route_changes_deploy_in_place_over_a_stack_with_data(aws, emulator_mode
     uploads, table = deploy_with_data(aws, throwaway_stack)
     api = f"{ENDPOINT}/_aws/execute-api/{throwaway_stack}/api"
     apigateway = aws("apigateway")
+    key_id = deploy_stack.stack_outputs(aws("cloudformation"), throwaway_stack)["ApiKeyId"]
+    key = {"x-api-key": apigateway.get_api_key(apiKey=key_id, includeValue=True)["value"]}
 
     deploy(throwaway_stack, with_routes({"/extra": "get"}))  # a route added
     paths = {item["path"] for item in apigateway.get_resources(restApiId=throwaway_stack)["items"]}
-    assert paths == {"/", "/extra", "/{proxy+}"}
+    assert paths == {"/", "/extra", "/{proxy+}", "/share", "/share/{token}"}
     deployments = apigateway.get_deployments(restApiId=throwaway_stack)["items"]
     stage = apigateway.get_stage(restApiId=throwaway_stack, stageName="api")
     assert [deployment["id"] for deployment in deployments] == [stage["deploymentId"]]
-    assert requests.get(f"{api}/images", timeout=30).status_code == 200
+    assert requests.get(f"{api}/images", headers=key, timeout=30).status_code == 200
 
     deploy(throwaway_stack, with_routes({}, drop=("/{proxy+}",)))  # routes removed
     paths = {item["path"] for item in apigateway.get_resources(restApiId=throwaway_stack)["items"]}
-    assert paths == {"/"}
-    gone = requests.get(f"{api}/images", timeout=30)
+    assert paths == {"/", "/share", "/share/{token}"}
+    gone = requests.get(f"{api}/images", headers=key, timeout=30)
     assert (gone.status_code, gone.json()) == (403, {"message": "Missing Authentication Token"})
 
     deploy(throwaway_stack)  # and back
-    assert requests.get(f"{api}/images", timeout=30).json()["items"][0]["SourceKey"] == "client/wedding.jpg"
+    assert (
+        requests.get(f"{api}/images", headers=key, timeout=30).json()["items"][0]["SourceKey"]
+        == "client/wedding.jpg"
+    )
     # One API all along: its id (and so every saved URL and share link) never changed.
     stack_apis = [
-        api["id"]
-        for api in apigateway.get_rest_apis()["items"]
-        if api.get("tags", {}).get("aws:cloudformation:stack-name") == throwaway_stack
+        rest_api["id"]
+        for rest_api in apigateway.get_rest_apis()["items"]
+        if rest_api.get("tags", {}).get("aws:cloudformation:stack-name") == throwaway_stack
     ]
     assert stack_apis == [throwaway_stack]
     assert deploy_stack.stack_outputs(aws("cloudformation"), throwaway_stack)["ApiId"] == throwaway_stack

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import requests
 from image_pipeline.records import image_id, iso_utc
 
 from tests import images
@@ -247,15 +246,15 @@ def test_exhausted_retries_land_in_the_dead_letter_queue_and_redrive_finishes_th
 
 
 def test_a_delete_through_the_api_takes_the_same_path_and_announces_once(
-    aws, stack, upload, wait_for_row, notifications, api_url
+    aws, stack, upload, wait_for_row, notifications, api, api_url
 ):
     uploaded = upload("api-deleted.jpg", images.jpeg(640, 480))
     row = wait_for_row(uploaded.image_id)
     assert len(keys_of(row)) == len(stack.renditions)
 
-    assert requests.delete(f"{api_url}/images/{uploaded.image_id}").status_code == 204
+    assert api.delete(f"{api_url}/images/{uploaded.image_id}").status_code == 204
     # The API deleted the original (and hid the row at once); its S3 event took the one removal path.
-    assert requests.get(f"{api_url}/images/{uploaded.image_id}").status_code == 404
+    assert api.get(f"{api_url}/images/{uploaded.image_id}").status_code == 404
     wait_until(lambda: is_tombstone(get_row(aws, stack, uploaded.image_id)), what="tombstone")
     assert thumbnails_of(aws, stack, uploaded.key) == []
     message, attributes = notifications.wait_for(uploaded.image_id, "DELETED")

@@ -22,7 +22,7 @@ def make(*arguments: str) -> None:
     subprocess.run(["make", "--no-print-directory", "-C", str(REPO_ROOT), *arguments], check=True)
 
 
-def test_restart_gives_an_empty_pipeline_and_save_load_carries_the_data(aws, api_url, tmp_path: Path):
+def test_restart_gives_an_empty_pipeline_and_save_load_carries_the_data(aws, api, api_url, tmp_path: Path):
     stack = read_stack(aws)
     prefix = f"e2e/restart-{uuid.uuid4().hex[:8]}"
     objects = {f"{prefix}/photo.jpg": images.jpeg(800, 600), f"{prefix}/notes.jpg": images.TEXT}
@@ -34,7 +34,7 @@ def test_restart_gives_an_empty_pipeline_and_save_load_carries_the_data(aws, api
         for key in objects
     }
     assert [before[key]["Status"] for key in objects] == ["PROCESSED", "FAILED"]
-    share = requests.post(f"{api_url}/images/{ids[f'{prefix}/photo.jpg']}/share").json()
+    share = api.post(f"{api_url}/images/{ids[f'{prefix}/photo.jpg']}/share").json()
     api_id = stack_outputs(aws)["ApiId"]
 
     make("save", f"DIR={tmp_path}")

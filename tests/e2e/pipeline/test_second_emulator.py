@@ -94,13 +94,27 @@ def test_a_second_checkout_runs_its_pipeline_and_tests_on_another_port(aws, emul
 
         # Hot reload: an edit of the API function's source answers on the very next request.
         api = f"{second}/_aws/execute-api/{STACK_NAME}/api"
-        assert (
-            requests.get(f"{api}/nowhere", timeout=30).json()["error"]["message"] == "no route GET /nowhere"
-        )
+        client = boto3.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        ).client
+        outputs = {
+            output["OutputKey"]: output["OutputValue"]
+            for output in client("cloudformation", endpoint_url=second).describe_stacks(StackName=STACK_NAME)[
+                "Stacks"
+            ][0]["Outputs"]
+        }
+        key = client("apigateway", endpoint_url=second).get_api_key(
+            apiKey=outputs["ApiKeyId"], includeValue=True
+        )["value"]
+
+        def nowhere() -> requests.Response:
+            return requests.get(f"{api}/nowhere", headers={"x-api-key": key}, timeout=30)
+
+        assert nowhere().json()["error"]["message"] == "no route GET /nowhere"
         source = checkout / "lambda" / "image_pipeline" / "handlers" / "api.py"
         source.write_text(source.read_text().replace('f"no route {', 'f"edited: no route {'))
         edited = time.monotonic()
-        answer = requests.get(f"{api}/nowhere", timeout=30).json()["error"]["message"]
+        answer = nowhere().json()["error"]["message"]
         assert answer == "edited: no route GET /nowhere"
         assert time.monotonic() - edited < 2  # the bound: live within 2 s, no deploy
         assert not list((checkout / "lambda").rglob("__pycache__"))  # bytecode stays out of the source
@@ -108,9 +122,6 @@ def test_a_second_checkout_runs_its_pipeline_and_tests_on_another_port(aws, emul
         # Services beyond the pipeline's, asked for on the command line, answer.
         services = requests.get(f"{second}/_localstack/health", timeout=10).json()["services"]
         assert services["events"] in ("available", "running") and services["ses"] in ("available", "running")
-        client = boto3.Session(
-            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
-        ).client
         assert client("events", endpoint_url=second).list_event_buses()["EventBuses"][0]["Name"] == "default"
         assert client("ses", endpoint_url=second).list_identities()["Identities"] == []
 

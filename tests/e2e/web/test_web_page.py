@@ -9,6 +9,7 @@ Screenshots of the gallery and the details, on a desktop and a phone, land in te
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -20,7 +21,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
 
 from tests import images
-from tests.e2e.conftest import stack_outputs
+from tests.e2e.conftest import api_key_of, stack_outputs
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 WEB_DIR = REPO_ROOT / "web"
@@ -60,12 +61,21 @@ def browser():
 
 
 @pytest.fixture
-def web(aws, emulator, api_url) -> dict[str, str]:
-    return {"page": f"{emulator}/{stack_outputs(aws)['WebBucketName']}/index.html", "api": api_url}
+def web(aws, emulator, api_url) -> dict:
+    key = api_key_of(aws)
+    return {
+        "page": f"{emulator}/{stack_outputs(aws)['WebBucketName']}/index.html",
+        "api": api_url,
+        "key": key,
+        "headers": {"x-api-key": key},
+    }
 
 
-def open_page(context: BrowserContext, web: dict[str, str], script_errors: list[str]) -> Page:
-    """The gallery page from web/ (config.js from the web bucket), recording script errors."""
+def open_page(context: BrowserContext, web: dict, script_errors: list[str], with_key: bool = True) -> Page:
+    """The gallery page from web/ (config.js from the web bucket), recording script errors; the
+    API key already given (as the page remembers it after the first time) unless `with_key` is off."""
+    if with_key:
+        context.add_init_script(f"localStorage.setItem('imagePipelineApiKey', {json.dumps(web['key'])})")
     base = web["page"].rsplit("/", 1)[0]
 
     def from_working_tree(route: Route) -> None:
@@ -106,9 +116,9 @@ def landscape(width: int, height: int, sky: tuple, ground: tuple) -> Image.Image
     return image
 
 
-def item_of(web: dict[str, str], page: Page, name: str) -> dict:
+def item_of(web: dict, page: Page, name: str) -> dict:
     image_id = page.locator(".card", has_text=name).first.get_attribute("data-image-id")
-    return requests.get(f"{web['api']}/images/{image_id}", timeout=30).json()
+    return requests.get(f"{web['api']}/images/{image_id}", headers=web["headers"], timeout=30).json()
 
 
 def names(url: str, rendition: dict) -> bool:
@@ -168,13 +178,15 @@ def test_upload_see_thumbnail_details_delete_and_a_failure(browser, web, tmp_pat
     dialog.get_by_role("button", name="Delete").click()
     expect(dialog).to_be_hidden()
     expect(page.locator(f'[data-image-id="{image_id}"]')).to_have_count(0)
-    assert requests.get(f"{web['api']}/images/{image_id}", timeout=30).status_code == 404
+    assert (
+        requests.get(f"{web['api']}/images/{image_id}", headers=web["headers"], timeout=30).status_code == 404
+    )
 
     failed_id = failed_card.first.get_attribute("data-image-id")
     page.get_by_role("button", name="Details of broken.jpg").first.click()
     expect(dialog.get_by_role("button", name="Share proof")).to_be_hidden()
     dialog.get_by_role("button", name="Close").click()
-    requests.delete(f"{web['api']}/images/{failed_id}", timeout=30)
+    requests.delete(f"{web['api']}/images/{failed_id}", headers=web["headers"], timeout=30)
     context.close()
     assert not script_errors, script_errors
 
@@ -270,5 +282,34 @@ def test_renditions_camera_facts_and_share_links_on_a_desktop_and_a_phone(browse
     finally:
         phone.close()
         for image_id in image_ids:
-            requests.delete(f"{web['api']}/images/{image_id}", timeout=30)
+            requests.delete(f"{web['api']}/images/{image_id}", headers=web["headers"], timeout=30)
     assert not script_errors, script_errors
+
+
+def test_the_page_asks_for_the_api_key_once_and_remembers_it(browser, web):
+    context = browser.new_context(**DESKTOP)
+    script_errors: list[str] = []
+    try:
+        page = open_page(context, web, script_errors, with_key=False)
+        dialog = page.get_by_role("dialog", name="API key")
+        expect(dialog).to_be_visible()
+        expect(page.locator("#gallery-status")).to_have_text("The gallery needs the API key.")
+
+        dialog.get_by_label("Key").fill("not-the-key")
+        dialog.get_by_role("button", name="Save").click()
+        expect(dialog.get_by_role("alert")).to_have_text("That key was refused. Check it and try again.")
+        page.screenshot(path=ARTIFACTS / "web-api-key.png")
+
+        dialog.get_by_label("Key").fill(web["key"])
+        dialog.get_by_role("button", name="Save").click()
+        expect(dialog).to_be_hidden()
+        expect(page.locator("#gallery-status")).not_to_contain_text("API key")
+
+        # Remembered: a reload asks nothing.
+        page.reload()
+        expect(page.get_by_role("heading", name="Gallery")).to_be_visible()
+        page.wait_for_timeout(500)
+        expect(dialog).to_be_hidden()
+        assert script_errors == []
+    finally:
+        context.close()
