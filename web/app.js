@@ -21,6 +21,38 @@ const KEY_STORAGE = "imagePipelineApiKey";
 
 class KeyRefused extends Error {}
 
+// What went wrong, in words a photographer reads; the code stays available as the element's title.
+const PLAIN_ERRORS = {
+  NOT_AN_IMAGE: "This file is not an image.",
+  CORRUPT_IMAGE: "The image is damaged and cannot be read.",
+  UNSUPPORTED_FORMAT: "This kind of image is not supported.",
+  IMAGE_TOO_LARGE: "The image has too many pixels to process.",
+  OBJECT_TOO_LARGE: "The file is too large.",
+  EMPTY_OBJECT: "The file is empty.",
+  UNSUPPORTED_CONTENT_TYPE: "Not a photo the pipeline takes (JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC or AVIF).",
+  INVALID_SIZE: "The file is empty or too large to upload.",
+  INVALID_FILENAME: "The file's name cannot be used; rename it and try again.",
+  IMAGE_NOT_FOUND: "This image is no longer there.",
+  NO_PROOF: "This image has no proof to share.",
+};
+
+class ApiError extends Error {
+  constructor(code, message) {
+    super(PLAIN_ERRORS[code] || message);
+    this.code = code;
+  }
+}
+
+class Unreachable extends Error {
+  constructor() {
+    super(`Cannot reach the pipeline's API (${API}). Is the emulator running? Start it with make up, then reload this page.`);
+  }
+}
+
+function plainReason(item) {
+  return PLAIN_ERRORS[item.ErrorCode] || item.ErrorMessage || item.ErrorCode;
+}
+
 function askForKey(problem) {
   $("key-problem").hidden = !problem;
   $("key-problem").textContent = problem || "";
@@ -34,7 +66,12 @@ async function api(method, path, body) {
     throw new KeyRefused("the API key is needed");
   }
   const headers = { "x-api-key": key, ...(body ? { "Content-Type": "application/json" } : {}) };
-  const response = await fetch(API + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  let response;
+  try {
+    response = await fetch(API + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  } catch {
+    throw new Unreachable(); // fetch rejects only when no answer came at all
+  }
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));
   if (response.status === 403 && !data.error) {
@@ -42,7 +79,7 @@ async function api(method, path, body) {
     askForKey("That key was refused. Check it and try again.");
     throw new KeyRefused("the API key was refused");
   }
-  if (!response.ok) throw new Error(data.error ? `${data.error.code}: ${data.error.message}` : response.statusText);
+  if (!response.ok) throw new ApiError(data.error?.code || String(response.status), data.error?.message || response.statusText);
   return data;
 }
 
@@ -72,7 +109,9 @@ function uploadWithProgress(upload, file, onProgress) {
 function uploadRow(file) {
   const row = document.createElement("li");
   const name = document.createElement("span");
+  name.className = "name";
   name.textContent = file.name;
+  name.title = file.name;
   const progress = document.createElement("progress");
   progress.max = 1;
   progress.value = 0;
@@ -82,26 +121,41 @@ function uploadRow(file) {
   state.textContent = "waiting";
   row.append(name, progress, state);
   $("uploads").prepend(row);
-  return { progress, state };
+  return { row, progress, state };
+}
+
+const UPLOADABLE = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/bmp", "image/heic", "image/heif", "image/avif"]);
+const BY_EXTENSION = { heic: "image/heic", heif: "image/heif", avif: "image/avif", tif: "image/tiff", tiff: "image/tiff" };
+
+function contentTypeOf(file) {
+  // Browsers leave the type empty for formats they do not know (HEIC on most desktops).
+  return file.type || BY_EXTENSION[file.name.split(".").pop().toLowerCase()] || "";
 }
 
 async function uploadFile(file) {
-  const { progress, state } = uploadRow(file);
+  const { row, progress, state } = uploadRow(file);
+  const fail = (reason, code) => {
+    row.classList.add("failed");
+    state.textContent = reason;
+    state.title = code || "";
+  };
+  const contentType = contentTypeOf(file);
+  if (!UPLOADABLE.has(contentType)) {
+    fail(PLAIN_ERRORS.UNSUPPORTED_CONTENT_TYPE, "UNSUPPORTED_CONTENT_TYPE");
+    return;
+  }
   try {
     state.textContent = "uploading";
-    const created = await api("POST", "/uploads", {
-      filename: file.name,
-      contentType: file.type || "application/octet-stream",
-      size: file.size,
-    });
+    const created = await api("POST", "/uploads", { filename: file.name, contentType, size: file.size });
     await uploadWithProgress(created.upload, file, (fraction) => (progress.value = fraction));
     progress.value = 1;
     state.textContent = "processing";
     const item = await waitUntilFinal(created.imageId);
-    state.textContent = item.Status === "PROCESSED" ? "done" : `failed: ${item.ErrorMessage}`;
+    if (item.Status === "PROCESSED") state.textContent = "done";
+    else fail(plainReason(item), item.ErrorCode);
     draw(item);
   } catch (error) {
-    state.textContent = `failed: ${error.message}`;
+    fail(error.message, error.code);
   }
 }
 
@@ -111,7 +165,7 @@ async function waitUntilFinal(imageId) {
       const item = await api("GET", `/images/${imageId}`);
       if (FINAL.has(item.Status)) return item;
     } catch (error) {
-      if (!String(error.message).startsWith("IMAGE_NOT_FOUND")) throw error;
+      if (error.code !== "IMAGE_NOT_FOUND") throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -157,11 +211,16 @@ function card(item) {
   }
   const caption = document.createElement("div");
   caption.className = "caption";
-  caption.textContent = fileName(item);
+  const name = document.createElement("div");
+  name.className = "name";
+  name.textContent = fileName(item);
+  name.title = fileName(item);
+  caption.append(name);
   if (item.Status === "FAILED") {
     const reason = document.createElement("div");
     reason.className = "error";
-    reason.textContent = `${item.ErrorCode}: ${item.ErrorMessage}`;
+    reason.textContent = plainReason(item);
+    reason.title = `${item.ErrorCode}: ${item.ErrorMessage}`;
     caption.append(reason);
   }
   open.append(caption);
@@ -170,13 +229,14 @@ function card(item) {
   return entry;
 }
 
-function draw(item, { force = false } = {}) {
+function draw(item, { force = false, older = false } = {}) {
   const previous = shown.get(item.ImageID);
   shown.set(item.ImageID, item); // fresh links for the details, even when the card stays as it is
   if (previous && previous.UpdatedAt === item.UpdatedAt && !force) return;
   const existing = document.querySelector(`[data-image-id="${item.ImageID}"]`);
   const fresh = card(item);
   if (existing) existing.replaceWith(fresh);
+  else if (older) $("gallery").append(fresh);
   else $("gallery").prepend(fresh);
   $("gallery-status").textContent = "";
 }
@@ -190,7 +250,7 @@ async function reload(imageId) {
   try {
     draw(await api("GET", `/images/${imageId}`), { force: true });
   } catch (error) {
-    if (String(error.message).startsWith("IMAGE_NOT_FOUND")) forget(imageId);
+    if (error.code === "IMAGE_NOT_FOUND") forget(imageId);
   }
 }
 
@@ -199,10 +259,15 @@ function forget(imageId) {
   shown.delete(imageId);
 }
 
+const PAGE_SIZE = 50;
+let olderPages; // the token of the page after those shown (undefined: not known yet; null: none)
+
 async function refreshGallery() {
+  // The newest page, again and again: new uploads appear at the top. Older pages load on demand.
   try {
-    const page = await api("GET", "/images?limit=50");
-    page.items.slice().reverse().forEach(draw);
+    const page = await api("GET", `/images?limit=${PAGE_SIZE}`);
+    page.items.slice().reverse().forEach((item) => draw(item));
+    if (olderPages === undefined) setOlderPages(page.next);
     if (!page.next) {
       // The whole gallery fitted in one page: anything else shown was deleted elsewhere.
       const current = new Set(page.items.map((item) => item.ImageID));
@@ -211,8 +276,36 @@ async function refreshGallery() {
     $("gallery-status").textContent = shown.size ? "" : "No images yet.";
   } catch (error) {
     $("gallery-status").textContent =
-      error instanceof KeyRefused ? "The gallery needs the API key." : `Cannot load the gallery: ${error.message}`;
+      error instanceof KeyRefused ? "The gallery needs the API key." : `Cannot load the gallery. ${error.message}`;
   }
+}
+
+function setOlderPages(token) {
+  olderPages = token || null;
+  $("gallery-more").hidden = !olderPages;
+}
+
+async function showOlder() {
+  const button = $("gallery-more");
+  if (!olderPages || button.disabled) return;
+  button.disabled = true;
+  try {
+    const page = await api("GET", `/images?limit=${PAGE_SIZE}&next=${encodeURIComponent(olderPages)}`);
+    page.items.forEach((item) => draw(item, { older: true }));
+    setOlderPages(page.next);
+  } catch (error) {
+    $("gallery-status").textContent = `Cannot load older photos. ${error.message}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function setUpPaging() {
+  $("gallery-more").addEventListener("click", showOlder);
+  // Scrolling to the end of the gallery loads the next page, as the button would.
+  new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && showOlder(), {
+    rootMargin: "400px",
+  }).observe($("gallery-more"));
 }
 
 // Plain words for sizes, times and the camera's facts.
@@ -363,16 +456,43 @@ function showDetails(item) {
   const share = $("details-share");
   share.hidden = !item.Renditions?.proof;
   share.onclick = () => shareProof(item);
-  $("details-delete").onclick = async () => {
+  const remove = $("details-delete");
+  const keep = $("details-keep");
+  remove.textContent = "Delete";
+  keep.hidden = true;
+  remove.onclick = async () => {
+    if (keep.hidden) {
+      // First press: say what goes, and ask again.
+      setStatus(`Delete ${fileName(item)} for good? The original, its renditions and its share links go too.`);
+      remove.textContent = "Yes, delete";
+      keep.hidden = false;
+      keep.focus();
+      return;
+    }
     try {
+      const next = neighbourOf(item.ImageID);
       await api("DELETE", `/images/${item.ImageID}`);
       forget(item.ImageID);
       dialog.close();
+      // Focus where the deleted card was: the next card, or the gallery's heading.
+      (next || $("gallery-heading")).focus();
     } catch (error) {
       setStatus(`Cannot delete: ${error.message}`);
     }
   };
+  keep.onclick = () => {
+    setStatus("");
+    remove.textContent = "Delete";
+    keep.hidden = true;
+    remove.focus();
+  };
   dialog.showModal();
+}
+
+function neighbourOf(imageId) {
+  const entry = document.querySelector(`[data-image-id="${imageId}"]`);
+  const neighbour = entry?.nextElementSibling || entry?.previousElementSibling;
+  return neighbour?.querySelector("button") || null;
 }
 
 function setUpDropZone() {
@@ -401,5 +521,6 @@ function setUpDropZone() {
 
 setUpKeyDialog();
 setUpDropZone();
+setUpPaging();
 refreshGallery();
 setInterval(refreshGallery, 3000);

@@ -12,11 +12,13 @@ import io
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
+from image_pipeline.records import image_id as image_id_of
 from PIL import Image, ImageDraw
 from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
 
@@ -159,8 +161,14 @@ def test_upload_see_thumbnail_details_delete_and_a_failure(browser, web, tmp_pat
     assert names(thumbnail.evaluate("image => image.currentSrc"), item["Renditions"]["thumbnail"])
 
     failed_card = page.locator(".card.failed", has_text="broken.jpg")
-    expect(failed_card).to_contain_text("NOT_AN_IMAGE", timeout=60_000)
-    expect(failed_card).to_contain_text("the file is not an image")
+    # Plain words on the card; the code for whoever looks closer (the reason's tooltip).
+    expect(failed_card.first).to_contain_text("This file is not an image.", timeout=60_000)
+    expect(failed_card.first).not_to_contain_text("NOT_AN_IMAGE")
+    expect(failed_card.first.locator(".error")).to_have_attribute(
+        "title", "NOT_AN_IMAGE: the file is not an image"
+    )
+    upload_row = page.locator("#uploads li", has_text="broken.jpg")
+    expect(upload_row).to_contain_text("This file is not an image.")
 
     expect(page.locator("#gallery-status")).to_have_text("")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -175,9 +183,25 @@ def test_upload_see_thumbnail_details_delete_and_a_failure(browser, web, tmp_pat
     assert requests.get(original, timeout=30).content == photo.read_bytes()
     image_id = item["ImageID"]
 
+    # Delete asks first; "Keep it" keeps it.
     dialog.get_by_role("button", name="Delete").click()
+    expect(dialog.get_by_role("status")).to_have_text(
+        "Delete sunset.jpg for good? The original, its renditions and its share links go too."
+    )
+    expect(dialog.get_by_role("button", name="Keep it")).to_be_focused()
+    dialog.get_by_role("button", name="Keep it").click()
+    expect(dialog.get_by_role("button", name="Keep it")).to_be_hidden()
+    expect(page.locator(f'[data-image-id="{image_id}"]')).to_have_count(1)
+    neighbour = page.locator(f'[data-image-id="{image_id}"]').evaluate(
+        "card => (card.nextElementSibling || card.previousElementSibling).dataset.imageId"
+    )
+    dialog.get_by_role("button", name="Delete").click()
+    dialog.get_by_role("button", name="Yes, delete").click()
     expect(dialog).to_be_hidden()
     expect(page.locator(f'[data-image-id="{image_id}"]')).to_have_count(0)
+    # Focus goes where the card was: to the next one (or the one before), not lost to the page.
+    focused = page.evaluate("document.activeElement.closest('.card')?.dataset.imageId")
+    assert focused == neighbour
     assert (
         requests.get(f"{web['api']}/images/{image_id}", headers=web["headers"], timeout=30).status_code == 404
     )
@@ -214,7 +238,7 @@ def test_renditions_camera_facts_and_share_links_on_a_desktop_and_a_phone(browse
         for name in ("lake-at-dusk.jpg", "peaks.jpg", "logo.png"):
             wait_until_drawn(page, name)
         expect(page.locator(".card.failed", has_text="notes.jpg")).to_contain_text(
-            "NOT_AN_IMAGE", timeout=60_000
+            "This file is not an image.", timeout=60_000
         )
         image_ids = [
             page.locator(".card", has_text=path.name).first.get_attribute("data-image-id")
@@ -313,3 +337,72 @@ def test_the_page_asks_for_the_api_key_once_and_remembers_it(browser, web):
         assert script_errors == []
     finally:
         context.close()
+
+
+def test_one_tab_stop_per_control_plain_errors_and_an_unreachable_api(browser, web, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("shopping list")
+    context = browser.new_context(**DESKTOP)
+    script_errors: list[str] = []
+    try:
+        page = open_page(context, web, script_errors)
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "drop-zone"
+        page.keyboard.press("Tab")  # past the drop zone: not into its hidden file input
+        assert page.evaluate("document.activeElement.id") != "file-input"
+
+        page.set_input_files("#file-input", [str(notes)])
+        row = page.locator("#uploads li", has_text="notes.txt")
+        expect(row).to_contain_text(
+            "Not a photo the pipeline takes (JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC or AVIF)."
+        )
+        expect(row).to_have_class("failed")
+    finally:
+        context.close()
+
+    # The emulator is down (every call to the API fails): the page says what to do.
+    offline = browser.new_context(**DESKTOP)
+    try:
+        offline.route(f"{web['api']}/**", lambda route: route.abort("connectionrefused"))
+        page = open_page(offline, web, script_errors)
+        expect(page.locator("#gallery-status")).to_have_text(
+            f"Cannot load the gallery. Cannot reach the pipeline's API ({web['api']}). Is the emulator "
+            "running? Start it with make up, then reload this page."
+        )
+    finally:
+        offline.close()
+    assert not script_errors, script_errors
+
+
+def test_older_photos_load_as_the_gallery_scrolls(aws, browser, web):
+    outputs = stack_outputs(aws)
+    s3, table = aws("s3"), aws("dynamodb")
+    keys = [f"e2e/paging/{index:03d}.png" for index in range(60)]
+    for key in keys:
+        s3.put_object(Bucket=outputs["UploadsBucketName"], Key=key, Body=images.png_with_alpha(32, 32))
+    ids = [image_id_of(outputs["UploadsBucketName"], key) for key in keys]
+
+    def processed(image_id: str) -> bool:
+        key = {"ImageID": {"S": image_id}}
+        return "Item" in table.get_item(TableName=outputs["ImageMetadataTableName"], Key=key)
+
+    deadline = time.monotonic() + 120
+    while not all(processed(image_id) for image_id in ids[::10]):
+        assert time.monotonic() < deadline, "the paging test's uploads were not processed"
+        time.sleep(0.5)
+    context = browser.new_context(viewport={"width": 1280, "height": 700})
+    script_errors: list[str] = []
+    try:
+        page = open_page(context, web, script_errors)
+        cards = page.locator(".gallery .card")
+        expect(cards).to_have_count(50)  # the newest page
+        more = page.get_by_role("button", name="Show older photos")
+        more.scroll_into_view_if_needed()  # reaching the end loads the next page, no click needed
+        expect(cards).not_to_have_count(50)
+        shown = cards.evaluate_all("cards => cards.map(card => card.dataset.imageId)")
+        assert len(shown) == len(set(shown)) > 50  # older photos after the newer, none twice
+        assert not script_errors, script_errors
+    finally:
+        context.close()
+        for key in keys:
+            s3.delete_object(Bucket=outputs["UploadsBucketName"], Key=key)
