@@ -29,7 +29,7 @@ load_settings() {
     [[ $key =~ ^[A-Z_][A-Z0-9_]*$ ]] || continue
     [[ -n ${!key+set} ]] || export "$key=$value"
   done <"$ROOT/emulator.env"
-  if ! [[ $LOCALSTACK_PORT =~ ^[0-9]+$ ]] || ((LOCALSTACK_PORT < 1 || LOCALSTACK_PORT > 65535)); then
+  if ! [[ $LOCALSTACK_PORT =~ ^[0-9]+$ ]] || ((10#$LOCALSTACK_PORT < 1 || 10#$LOCALSTACK_PORT > 65535)); then
     die "LOCALSTACK_PORT must be a TCP port number (got '$LOCALSTACK_PORT')"
   fi
   [[ -z $LOCALSTACK_DNS_PORT || $LOCALSTACK_DNS_PORT =~ ^[0-9]+$ ]] ||
@@ -242,6 +242,11 @@ $(describe_port_owner)
   fi
   local mode
   mode=$(choose_mode)
+  if [[ $mode == docker && ${HOT_RELOAD:-} == 1 ]]; then
+    # LocalStack's Docker executor mounts the code directory only; this project keeps the
+    # dependencies apart, so the functions could not import them (README: hot reload).
+    die "HOT_RELOAD=1 is for host mode (EMULATOR=host); in Docker mode use make deploy after an edit"
+  fi
   if [[ $mode == host && -n $LOCALSTACK_DNS_PORT ]] && ! dns_port_free; then
     # LocalStack would otherwise try to start its DNS server with sudo.
     die "LOCALSTACK_DNS_PORT=$LOCALSTACK_DNS_PORT is taken on 127.0.0.1; choose another port or leave it empty"

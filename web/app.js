@@ -297,15 +297,21 @@ async function showOlder() {
     $("gallery-status").textContent = `Cannot load older photos. ${error.message}`;
   } finally {
     button.disabled = false;
+    // A short page may leave the button in view: look again (the observer reports changes only).
+    olderObserver.unobserve(button);
+    olderObserver.observe(button);
   }
 }
 
+// Scrolling to the end of the gallery loads the next page, as the button would.
+const olderObserver = new IntersectionObserver(
+  (entries) => entries.some((entry) => entry.isIntersecting) && showOlder(),
+  { rootMargin: "400px" },
+);
+
 function setUpPaging() {
   $("gallery-more").addEventListener("click", showOlder);
-  // Scrolling to the end of the gallery loads the next page, as the button would.
-  new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && showOlder(), {
-    rootMargin: "400px",
-  }).observe($("gallery-more"));
+  olderObserver.observe($("gallery-more"));
 }
 
 // Plain words for sizes, times and the camera's facts.

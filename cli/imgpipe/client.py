@@ -38,6 +38,10 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+class StackTooOldError(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class Target:
     api_url: str
@@ -69,6 +73,8 @@ def find_target(stack_name: str, use_aws: bool, profile: str | None, region: str
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     # The key's value is not an output (outputs are readable by anyone who may describe the stack);
     # reading it needs apigateway:GET on the key.
+    if "ApiKeyId" not in outputs:
+        raise StackTooOldError(f"the stack {stack_name} predates API keys: update it with `make deploy`")
     apigateway = aws_client("apigateway", use_aws, profile, region)
     api_key = apigateway.get_api_key(apiKey=outputs["ApiKeyId"], includeValue=True)["value"]
     if use_aws or profile:
@@ -216,6 +222,7 @@ class PipelineClient:
 
     def resolve_id(self, given: str) -> str:
         """A whole image id for what was typed: a whole id as it is, a prefix looked up (as git does)."""
+        given = given.strip().lower()
         if len(given) == 32:
             return given
         return describe.matching_id(given, [item["ImageID"] for item in self.images()])

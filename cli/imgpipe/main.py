@@ -28,7 +28,14 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from imgpipe import describe, failures
-from imgpipe.client import CONTENT_TYPES, ApiError, PipelineClient, cloudformation_client, find_target
+from imgpipe.client import (
+    CONTENT_TYPES,
+    ApiError,
+    PipelineClient,
+    StackTooOldError,
+    cloudformation_client,
+    find_target,
+)
 from imgpipe.settings import emulator_endpoint, emulator_setting
 
 console = Console()
@@ -76,8 +83,13 @@ def md5_of(path: Path) -> str:
 
 
 def already_there(client: PipelineClient, files: list[Path]) -> dict[Path, dict]:
-    """The files whose content the pipeline already has (same bytes, any name), with that image."""
-    by_etag = {item["SourceETag"].strip('"'): item for item in client.images() if "SourceETag" in item}
+    """The files whose content the pipeline already has processed (same bytes, any name), with that
+    image. A failed one is uploaded again: whatever made it fail may have changed."""
+    by_etag = {
+        item["SourceETag"].strip('"'): item
+        for item in client.images()
+        if "SourceETag" in item and item["Status"] == "PROCESSED"
+    }
     return {path: by_etag[etag] for path in files if (etag := md5_of(path)) in by_etag}
 
 
@@ -372,6 +384,11 @@ def command_rm(client: PipelineClient, args: argparse.Namespace) -> int:
         except describe.IdPrefixError as error:
             failed += 1
             results.append({"imageId": given, "deleted": False, "error": "UNKNOWN_ID", "message": str(error)})
+        except RequestException as error:  # the others are still reported
+            failed += 1
+            results.append(
+                {"imageId": image_id, "deleted": False, "error": "UNREACHABLE", "message": str(error)}
+            )
         except ApiError as error:
             failed += 1
             results.append(
@@ -415,6 +432,12 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """A usage mistake in one line, saying where the usage is (argparse prints the whole usage)."""
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def expiry(text: str) -> int:
@@ -472,7 +495,7 @@ def parser() -> argparse.ArgumentParser:
         "upload", parents=[common], help="upload files or directories, wait for processing, print the results"
     )
     upload.add_argument("paths", nargs="+", metavar="FILE|DIR")
-    upload.add_argument("--concurrency", type=int, default=4, help="uploads at once (default 4)")
+    upload.add_argument("--concurrency", type=positive, default=4, help="uploads at once (default 4)")
     upload.add_argument(
         "--skip-existing",
         action=argparse.BooleanOptionalAction,
@@ -531,7 +554,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return run(args)
+        status = run(args)
+        sys.stdout.flush()  # here, where a closed pipe is handled, not at exit
+        return status
     except BrokenPipeError:
         # The reader stopped reading (`imgpipe ls --json | head`): not a failure to report. Further
         # writes at exit must not fail again.
@@ -540,6 +565,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         complain("interrupted")
         return 130
+    except StackTooOldError as error:
+        complain(str(error))
+        return 2
     except Exception as error:
         if args.debug:
             raise
