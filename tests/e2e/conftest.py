@@ -9,6 +9,7 @@ E2E_TARGET=aws runs tests/e2e/pipeline against a stack deployed to AWS with your
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -96,9 +97,9 @@ def unique_name(request: pytest.FixtureRequest) -> str:
     return f"{base}-{uuid.uuid4().hex[:8]}"
 
 
-def stack_outputs(aws) -> dict[str, str]:
+def stack_outputs(aws, stack_name: str = STACK_NAME) -> dict[str, str]:
     """The deployed stack's Outputs: the names every test and tool reads."""
-    stack = aws("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+    stack = aws("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
     return {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
 
 
@@ -108,9 +109,9 @@ def api_url(aws, emulator) -> str:
     return f"{emulator}/_aws/execute-api/{stack_outputs(aws)['ApiId']}/api"
 
 
-def api_key_of(aws) -> str:
+def api_key_of(aws, stack_name: str = STACK_NAME) -> str:
     """The value of the stack's API key (every route but share links needs it)."""
-    key_id = stack_outputs(aws)["ApiKeyId"]
+    key_id = stack_outputs(aws, stack_name)["ApiKeyId"]
     return aws("apigateway").get_api_key(apiKey=key_id, includeValue=True)["value"]
 
 
@@ -121,3 +122,10 @@ def api(aws) -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.headers["x-api-key"] = api_key_of(aws)
         yield session
+
+
+def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
+    """A loopback port nothing listens on (TCP, or UDP with SOCK_DGRAM)."""
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -18,20 +20,32 @@ from imgpipe import describe
 from PIL import Image
 
 from tests import images
+from tests.e2e.conftest import ENDPOINT, free_port
 
 IMGPIPE = Path(sys.executable).parent / "imgpipe"
 
 
-def imgpipe(*arguments: str) -> subprocess.CompletedProcess[str]:
+def imgpipe(*arguments: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """imgpipe as a person runs it; `environment` overrides variables (LOCALSTACK_PORT=…)."""
     # BROWSER=true: `imgpipe open` hands the URL to a command that does nothing.
     # COLUMNS=80: what a default terminal gives; links and ids must survive it whole.
     return subprocess.run(
         [str(IMGPIPE), *arguments],
         capture_output=True,
         text=True,
-        env={**os.environ, "BROWSER": "true", "COLUMNS": "80"},
+        env={**os.environ, "BROWSER": "true", "COLUMNS": "80", **environment},
         timeout=180,
     )
+
+
+@contextmanager
+def uploaded_for_the_test(path: Path) -> Iterator[dict]:
+    """One file uploaded through imgpipe, removed again whatever the test found."""
+    uploaded = upload(path)
+    try:
+        yield uploaded
+    finally:
+        imgpipe("rm", uploaded["imageId"])
 
 
 def upload(path: Path) -> dict:
@@ -127,14 +141,13 @@ def test_open_prints_the_web_page(emulator):
     result = imgpipe("open", "--json")
     assert result.returncode == 0
     url = json.loads(result.stdout)["url"]
-    assert url.startswith("http://localhost:4566/") and url.endswith("/index.html")
+    assert url.startswith(f"{ENDPOINT}/") and url.endswith("/index.html")  # this emulator's port
 
 
 def test_show_lists_renditions_camera_facts_and_whole_links(emulator, tmp_path):
     photo = tmp_path / "camera.jpg"
     photo.write_bytes(images.camera_jpeg(2400, 1600))
-    uploaded = upload(photo)
-    try:
+    with uploaded_for_the_test(photo) as uploaded:
         item = json.loads(imgpipe("show", uploaded["imageId"], "--json").stdout)
         assert set(item["Renditions"]) >= {"thumbnail", "web", "proof"}
 
@@ -158,15 +171,12 @@ def test_show_lists_renditions_camera_facts_and_whole_links(emulator, tmp_path):
         assert "Canon EOS R5" in shown.stdout and "Canon Canon" not in shown.stdout
         assert "RF24-70mm F2.8 L IS USM" in shown.stdout
         assert "35 mm · f/2.8 · 1/250 s · ISO 400" in shown.stdout
-    finally:
-        imgpipe("rm", uploaded["imageId"])
 
 
 def test_share_a_proof_then_revoke_it(emulator, tmp_path):
     photo = tmp_path / "proof-me.jpg"
     photo.write_bytes(images.jpeg(1600, 1200))
-    uploaded = upload(photo)
-    try:
+    with uploaded_for_the_test(photo) as uploaded:
         shared = imgpipe("share", uploaded["imageId"], "--json")
         assert shared.returncode == 0, shared.stderr
         share = json.loads(shared.stdout)
@@ -183,15 +193,12 @@ def test_share_a_proof_then_revoke_it(emulator, tmp_path):
         answers_gone(share["url"])
         again = imgpipe("share", uploaded["imageId"], "--revoke", "x" * 32)
         assert again.returncode == 1 and len(again.stderr.splitlines()) == 1
-    finally:
-        imgpipe("rm", uploaded["imageId"])
 
 
 def test_a_share_link_expires(emulator, tmp_path):
     photo = tmp_path / "brief.jpg"
     photo.write_bytes(images.jpeg(800, 600))
-    uploaded = upload(photo)
-    try:
+    with uploaded_for_the_test(photo) as uploaded:
         shared = imgpipe("share", uploaded["imageId"], "--expires", "2s")
         assert shared.returncode == 0, shared.stderr
         # The link alone on stdout (for scripts); when it expires, in local time, on stderr.
@@ -200,8 +207,6 @@ def test_a_share_link_expires(emulator, tmp_path):
         assert shared.stderr.startswith("valid until ") and " second" in shared.stderr
         time.sleep(3)
         answers_gone(link)
-    finally:
-        imgpipe("rm", uploaded["imageId"])
 
 
 @pytest.mark.parametrize("expires", ["2x", "8d", "0", "-5m", "1.5h", "3 days", ""])
@@ -235,49 +240,32 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     return result.stderr
 
 
-def test_an_emulator_that_is_not_running_is_one_line_that_names_the_fix(free_port):
-    result = subprocess.run(
-        [str(IMGPIPE), "ls"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "LOCALSTACK_PORT": str(free_port), "AWS_ENDPOINT_URL": ""},
-        timeout=60,
-    )
+def test_an_emulator_that_is_not_running_is_one_line_that_names_the_fix():
+    port = free_port()
+    result = imgpipe("ls", LOCALSTACK_PORT=str(port), AWS_ENDPOINT_URL="")
     assert result.returncode == 2
-    assert f"http://localhost:{free_port}" in one_line_error(result) and "make up" in result.stderr
+    assert f"http://localhost:{port}" in one_line_error(result) and "make up" in result.stderr
 
 
-def test_another_server_on_the_port_is_named_as_such(free_port):
+def test_another_server_on_the_port_is_named_as_such():
+    port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(free_port), "--bind", "127.0.0.1"],
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10
-        while not _listening(free_port):
+        while not _listening(port):
             assert time.monotonic() < deadline, "http.server did not start"
             time.sleep(0.05)
-        result = subprocess.run(
-            [str(IMGPIPE), "ls"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "LOCALSTACK_PORT": str(free_port), "AWS_ENDPOINT_URL": ""},
-            timeout=60,
-        )
+        result = imgpipe("ls", LOCALSTACK_PORT=str(port), AWS_ENDPOINT_URL="")
+        debug = imgpipe("ls", "--debug", LOCALSTACK_PORT=str(port), AWS_ENDPOINT_URL="")
     finally:
         server.terminate()
         server.wait()
     assert result.returncode == 2
     assert "another server on that port" in one_line_error(result)
-
-    debug = subprocess.run(
-        [str(IMGPIPE), "ls", "--debug"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "LOCALSTACK_PORT": str(free_port), "AWS_ENDPOINT_URL": ""},
-        timeout=60,
-    )
     assert "Traceback" in debug.stderr  # asked for
 
 
@@ -310,13 +298,6 @@ def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(emulator, t
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-@pytest.fixture
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_ls_at_80_columns_shows_whole_rows_with_short_ids_that_show_and_rm_accept(emulator, tmp_path):

@@ -21,7 +21,7 @@ import requests
 
 from scripts import deploy_stack
 from tests import images
-from tests.e2e.conftest import EMULATOR_ENVIRONMENT, ENDPOINT, REGION, TARGET_AWS
+from tests.e2e.conftest import EMULATOR_ENVIRONMENT, ENDPOINT, REGION, TARGET_AWS, api_key_of
 
 pytestmark = pytest.mark.skipif(TARGET_AWS, reason="provokes an emulator-only failure on purpose")
 
@@ -85,8 +85,7 @@ def test_route_changes_deploy_in_place_over_a_stack_with_data(aws, emulator_mode
     uploads, table = deploy_with_data(aws, throwaway_stack)
     api = f"{ENDPOINT}/_aws/execute-api/{throwaway_stack}/api"
     apigateway = aws("apigateway")
-    key_id = deploy_stack.stack_outputs(aws("cloudformation"), throwaway_stack)["ApiKeyId"]
-    key = {"x-api-key": apigateway.get_api_key(apiKey=key_id, includeValue=True)["value"]}
+    key = {"x-api-key": api_key_of(aws, throwaway_stack)}
 
     deploy(throwaway_stack, with_routes({"/extra": "get"}))  # a route added
     paths = {item["path"] for item in apigateway.get_resources(restApiId=throwaway_stack)["items"]}

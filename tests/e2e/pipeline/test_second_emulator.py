@@ -18,13 +18,7 @@ import boto3
 import requests
 from dnslib import QTYPE, DNSRecord
 
-from tests.e2e.conftest import REPO_ROOT, STACK_NAME, stack_outputs
-
-
-def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.e2e.conftest import REPO_ROOT, STACK_NAME, api_key_of, free_port, stack_outputs
 
 
 def resolve(name: str, dns_port: int) -> list[str]:
@@ -97,15 +91,7 @@ def test_a_second_checkout_runs_its_pipeline_and_tests_on_another_port(aws, emul
         client = boto3.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
         ).client
-        outputs = {
-            output["OutputKey"]: output["OutputValue"]
-            for output in client("cloudformation", endpoint_url=second).describe_stacks(StackName=STACK_NAME)[
-                "Stacks"
-            ][0]["Outputs"]
-        }
-        key = client("apigateway", endpoint_url=second).get_api_key(
-            apiKey=outputs["ApiKeyId"], includeValue=True
-        )["value"]
+        key = api_key_of(lambda service: client(service, endpoint_url=second))
 
         def nowhere() -> requests.Response:
             return requests.get(f"{api}/nowhere", headers={"x-api-key": key}, timeout=30)
