@@ -124,8 +124,16 @@ def api(aws) -> Iterator[requests.Session]:
         yield session
 
 
-def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
-    """A loopback port nothing listens on (TCP, or UDP with SOCK_DGRAM)."""
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_port() -> int:
+    """A loopback port that nothing holds, for TCP and UDP alike (a DNS server takes both; a port
+    free for UDP alone was once taken for TCP and failed the second emulator's start)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
