@@ -39,7 +39,9 @@ TEMPLATE = ROOT / "template.yaml"
 BUILD_DIR = ROOT / "build"
 FUNCTION_PACKAGES = {
     "ImageProcessorFunction": "image-processor-{architecture}.zip",
-    "ApiFunction": "image-processor-{architecture}.zip",  # one package, two handlers
+    "ApiFunction": "image-processor-{architecture}.zip",  # one package, every handler
+    "StartWorkflowFunction": "image-processor-{architecture}.zip",
+    "WorkflowStepsFunction": "image-processor-{architecture}.zip",
 }
 WEB_DIR = ROOT / "web"
 # Where a browser or shell on this machine reaches the emulator (presigned URLs, the web page).
@@ -127,6 +129,20 @@ def use_hot_reload(template: dict[str, Any], architecture: str) -> None:
         template["Resources"][logical_id]["Properties"]["CodeUri"] = code_uri
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     variables["PYTHONPATH"] = str(BUILD_DIR / "hot-reload" / architecture)
+
+
+def upload_state_machines(s3, bucket: str, template: dict[str, Any]) -> None:
+    """A state machine's DefinitionUri (a file beside the template) uploaded under its content hash,
+    as `sam package` does (an inline Definition with a JSON null fails LocalStack's change set)."""
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Serverless::StateMachine" and isinstance(
+            properties.get("DefinitionUri"), str
+        ):
+            data = (ROOT / properties["DefinitionUri"]).read_bytes()
+            key = f"statemachines/{hashlib.sha256(data).hexdigest()}.asl.json"
+            s3.put_object(Bucket=bucket, Key=key, Body=data)
+            properties["DefinitionUri"] = {"Bucket": bucket, "Key": key}
 
 
 def local_api_url(api_id: str) -> str:
@@ -223,6 +239,7 @@ def deploy(
     ensure_bucket(s3, artifacts_bucket)
 
     template = template or load_template(TEMPLATE)
+    upload_state_machines(s3, artifacts_bucket, template)
     if os.environ.get("HOT_RELOAD") == "1":
         use_hot_reload(template, architecture)
         print("Hot reload: the functions run lambda/ from disk; an edit takes effect on the next invocation")
@@ -338,6 +355,7 @@ def main() -> int:
         "WatermarkText": os.environ.get("WATERMARK_TEXT", ""),
         "WatermarkLogoKey": os.environ.get("WATERMARK_LOGO_KEY", ""),
         "KeepLocation": os.environ.get("KEEP_LOCATION", ""),
+        "Workflow": os.environ.get("WORKFLOW", ""),
     }
     args = parser.parse_args()
     try:

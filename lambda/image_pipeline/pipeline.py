@@ -7,11 +7,16 @@ Lambda retries (and, once retries are exhausted, parks the event in the dead-let
 Results only move forward in time: a late or duplicate event for an older version of the object
 never replaces a newer result, and never deletes a rendition the newer row points to.
 
+Direct mode runs an upload in one call (process_upload); the Step Functions workflow runs the same
+steps as states of its own (prepare, record, the notification, record_retrying: handlers/workflow.py).
+
 The adapters are reached through the small Protocols in removal.py, so the orchestration is unit-tested
 with in-memory fakes (tests/unit/image_pipeline/test_pipeline.py).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
@@ -24,7 +29,7 @@ from image_pipeline.errors import (
     SourceObjectMissingError,
     StorageError,
 )
-from image_pipeline.records import Row, SourceObject, Status
+from image_pipeline.records import Row, SourceObject, Status, Value
 from image_pipeline.removal import (
     ImageRemoval,
     MetadataTable,
@@ -37,9 +42,18 @@ from image_pipeline.removal import (
 )
 from image_pipeline.settings import Settings
 
-__all__ = ["ImagePipeline", "Outcome", "Result"]
+__all__ = ["ImagePipeline", "Outcome", "Prepared", "Result"]
 
 logger = Logger(child=True)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An upload whose renditions are stored: its row, waiting to be recorded."""
+
+    row: Row
+    outcome: Outcome  # PROCESSED, or FAILED for input that can never become an image
+    written: OutputKeys  # the renditions stored for it, deleted again if the row turns out stale
 
 
 class ImagePipeline:
@@ -61,16 +75,19 @@ class ImagePipeline:
         return self._removal.remove_upload(bucket, key, event_time)
 
     def process_upload(self, bucket: str, key: str, etag: str | None, event_time: str) -> Result:
-        image_id = records.image_id(bucket, key)
-        if self.is_own_output(bucket, key):
-            logger.warning("refusing to process the pipeline's own output s3://%s/%s", bucket, key)
-            return Result(Outcome.IGNORED, image_id, "renditions are never processed")
+        """Direct mode: the whole upload in one invocation (the workflow runs the same steps apart)."""
         try:
-            return self._process(bucket, key, etag, event_time, image_id)
+            prepared = self.prepare(bucket, key, etag, event_time)
+            if isinstance(prepared, Result):
+                return prepared
+            result, notification = self.record(prepared)
+            if notification is not None:
+                self._notifier.announce(notification)
+            return result
         except Exception as error:
             # A service failure, an encoder failing on a valid image, or a bug of ours: never the
             # file's fault, so never FAILED. Visible as RETRYING; Lambda retries, then the DLQ.
-            self._record_retrying(bucket, key, etag, event_time, error)
+            self.record_retrying(bucket, key, etag, event_time, describe_failure(error))
             raise
 
     def watermark(self) -> imaging.Watermark:
@@ -81,7 +98,13 @@ class ImagePipeline:
             self._watermark = imaging.Watermark(text=self._settings.watermark_text, logo_png=logo)
         return self._watermark
 
-    def _process(self, bucket: str, key: str, etag: str | None, event_time: str, image_id: str) -> Result:
+    def prepare(self, bucket: str, key: str, etag: str | None, event_time: str) -> Result | Prepared:
+        """Read the upload, check it, make and store its renditions: the row to record (PROCESSED,
+        or FAILED for input that can never become an image), or a Result that ends it here."""
+        image_id = records.image_id(bucket, key)
+        if self.is_own_output(bucket, key):
+            logger.warning("refusing to process the pipeline's own output s3://%s/%s", bucket, key)
+            return Result(Outcome.IGNORED, image_id, "renditions are never processed")
         try:
             source, data = self._objects.read_source(
                 bucket, key, etag, event_time, self._settings.max_upload_bytes
@@ -103,7 +126,7 @@ class ImagePipeline:
             row = records.failed_row(
                 source, Status.FAILED, rejected.code, rejected.message, records.utc_now()
             )
-            return self._settle(row, Outcome.FAILED, written=set())
+            return Prepared(row, Outcome.FAILED, written=set())
 
         keys = {
             rendition.name: records.rendition_key(
@@ -118,12 +141,14 @@ class ImagePipeline:
         row = records.processed_row(
             source, rendered, self._outputs.bucket, keys, self._settings.keep_location, records.utc_now()
         )
-        return self._settle(
+        return Prepared(
             row, Outcome.PROCESSED, written={(self._outputs.bucket, key) for key in keys.values()}
         )
 
-    def _settle(self, row: Row, outcome: Outcome, written: OutputKeys) -> Result:
-        """Record the row, tidy the renditions it replaces, announce it."""
+    def record(self, prepared: Prepared) -> tuple[Result, Row | None]:
+        """Record the row and tidy the renditions it replaces: the result, and the notification
+        to publish (None when a newer version was recorded meanwhile: nothing to announce)."""
+        row, outcome, written = prepared.row, prepared.outcome, prepared.written
         image_id = str(row["ImageID"])
         try:
             previous = self._table.record(row, remove=records.stale_attributes(row))
@@ -133,10 +158,9 @@ class ImagePipeline:
             # Without the newer row, keep everything.
             if newer.current is not None:
                 self._outputs.delete(written - records.output_keys(newer.current), "a superseded")
-            return Result(Outcome.SUPERSEDED, image_id, str(newer))
+            return Result(Outcome.SUPERSEDED, image_id, str(newer)), None
         if previous:
             self._outputs.delete(records.output_keys(previous) - written, "a replaced version's")
-        self._notifier.announce(records.notification(row))
         logger.info(
             "%s s3://%s/%s",
             outcome.value,
@@ -144,10 +168,10 @@ class ImagePipeline:
             row["SourceKey"],
             extra={"image_id": image_id},
         )
-        return Result(outcome, image_id, str(row.get("ErrorCode", "")))
+        return Result(outcome, image_id, str(row.get("ErrorCode", ""))), records.notification(row)
 
-    def _record_retrying(
-        self, bucket: str, key: str, etag: str | None, event_time: str, error: Exception
+    def record_retrying(
+        self, bucket: str, key: str, etag: str | None, event_time: str, reason: str, **extra: Value
     ) -> None:
         """Best effort: make the row say that this upload is being retried, and why.
 
@@ -156,11 +180,16 @@ class ImagePipeline:
         source = SourceObject(
             bucket=bucket, key=key, size=0, etag=etag or "", content_type="", event_time=event_time
         )
-        message = str(error) if isinstance(error, StorageError) else f"{type(error).__name__}: {error}"
-        row = records.failed_row(source, Status.RETRYING, ErrorCode.SERVICE_ERROR, message, records.utc_now())
+        row = records.failed_row(source, Status.RETRYING, ErrorCode.SERVICE_ERROR, reason, records.utc_now())
         row.pop("SourceSize")
         row.pop("SourceContentType")
+        row.update(extra)
         try:
             self._table.record(row)
         except (StorageError, ConcurrentUpdateError) as also:
             logger.warning("could not mark %s as RETRYING: %s", row["ImageID"], also)
+
+
+def describe_failure(error: Exception) -> str:
+    """What a RETRYING row says: our own errors speak for themselves, anything else is named."""
+    return str(error) if isinstance(error, StorageError) else f"{type(error).__name__}: {error}"

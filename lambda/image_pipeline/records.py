@@ -56,6 +56,8 @@ PROCESSED_ATTRIBUTES = (
 )
 # Attributes of a row on its way out; a new version of the image drops them.
 LIFECYCLE_ATTRIBUTES = ("DeleteRequestedAt", "Expiration")
+# The Step Functions execution that wrote the row (stepfunctions mode): its steps are its history.
+WORKFLOW_ATTRIBUTES = ("ExecutionArn",)
 # Every row is in one gallery: the NewestFirst index (partition Gallery, sort CreatedAt) lists them.
 # Rows being deleted and tombstones have no Gallery, so the (sparse) index does not list them.
 GALLERY = "all"
@@ -225,7 +227,7 @@ def failed_row(source: SourceObject, status: Status, code: ErrorCode, message: s
 def stale_attributes(row: Row) -> tuple[str, ...]:
     """Attributes an earlier version of the row may have that this one must not keep (a new
     version without EXIF must not keep the old camera, a failure no renditions)."""
-    possible = ERROR_ATTRIBUTES + PROCESSED_ATTRIBUTES + LIFECYCLE_ATTRIBUTES
+    possible = ERROR_ATTRIBUTES + PROCESSED_ATTRIBUTES + LIFECYCLE_ATTRIBUTES + WORKFLOW_ATTRIBUTES
     return tuple(name for name in possible if name not in row)
 
 

@@ -46,7 +46,8 @@ class Settings:
     thumbnails_bucket: str
     metadata_table: str
     notifications_topic_arn: str
-    idempotency_table: str
+    # Direct mode's record of handled S3 events (the workflow dedupes by execution name instead).
+    idempotency_table: str | None = None
     renditions: tuple[RenditionSpec, ...] = parse_renditions(DEFAULT_RENDITIONS)
     watermark_text: str = "image-pipeline"
     # A PNG in the renditions bucket tiled as the watermark (None: the text only).
@@ -57,7 +58,10 @@ class Settings:
     max_upload_bytes: int = 100 * 1024 * 1024
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+    def from_environment(
+        cls, environ: Mapping[str, str] = os.environ, *, direct_mode: bool = False
+    ) -> Settings:
+        """`direct_mode`: the image processor's, which also needs the idempotency table."""
         env = _Environment(environ)
         try:
             renditions = parse_renditions(environ.get("RENDITIONS", "").strip() or DEFAULT_RENDITIONS)
@@ -67,7 +71,7 @@ class Settings:
             thumbnails_bucket=env.required("THUMBNAILS_BUCKET"),
             metadata_table=env.required("IMAGE_METADATA_TABLE"),
             notifications_topic_arn=env.required("NOTIFICATIONS_TOPIC_ARN"),
-            idempotency_table=env.required("IDEMPOTENCY_TABLE"),
+            idempotency_table=env.required("IDEMPOTENCY_TABLE") if direct_mode else None,
             renditions=renditions,
             watermark_text=env.optional("WATERMARK_TEXT") or cls.watermark_text,
             watermark_logo_key=env.optional("WATERMARK_LOGO_KEY"),

@@ -56,7 +56,16 @@ def test_api_settings_read_the_share_links_base():
 def test_a_missing_variable_fails_fast_naming_it(missing):
     environment = {name: value for name, value in ENVIRONMENT.items() if name != missing}
     with pytest.raises(ConfigurationError, match=missing):
-        Settings.from_environment(environment)
+        Settings.from_environment(environment, direct_mode=True)
+
+
+def test_the_workflow_steps_need_no_idempotency_table():
+    steps = Settings.from_environment({k: v for k, v in ENVIRONMENT.items() if k != "IDEMPOTENCY_TABLE"})
+    assert steps.idempotency_table is None
+    assert (
+        Settings.from_environment(ENVIRONMENT, direct_mode=True).idempotency_table
+        == ENVIRONMENT["IDEMPOTENCY_TABLE"]
+    )
 
 
 def test_limits_from_environment_and_defaults():
