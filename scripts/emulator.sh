@@ -89,6 +89,10 @@ ensure_venv() {
     say "Installing pinned dependencies into .venv (requirements/constraints.txt)"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
       -c requirements/constraints.txt -r requirements/dev.in -e ./emulator -e .
+    # LocalStack finds plugins through plux's entry-point index in ~/.cache/plux, which can outlive
+    # a change of the plugin's hooks (seen: a renamed hook silently not loaded): rebuilt on start.
+    grep -l localstack_hostmode "${XDG_CACHE_HOME:-$HOME/.cache}"/plux/*.entry_points.txt 2>/dev/null \
+      | xargs -r rm -f
     echo "$stamp" >"$VENV/.installed"
   fi
 }

@@ -44,7 +44,13 @@ def test_compose_reads_the_one_settings_file():
     assert (REPO_ROOT / ".env").is_symlink() and (REPO_ROOT / ".env").readlink() == Path("emulator.env")
     used = set(re.findall(r"\$\{([A-Z_]+)", COMPOSE_FILE.read_text()))
     optional = {"LOCALSTACK_IMAGE", "LOCALSTACK_CONTAINER_NAME", "LOCALSTACK_AUTH_TOKEN", "DEBUG"}
-    optional |= {"RENDITIONS", "WATERMARK_TEXT", "WATERMARK_LOGO_KEY", "KEEP_LOCATION", "WORKFLOW"}  # stack's own
+    optional |= {
+        "RENDITIONS",
+        "WATERMARK_TEXT",
+        "WATERMARK_LOGO_KEY",
+        "KEEP_LOCATION",
+        "WORKFLOW",
+    }  # stack's own
     assert used - optional <= set(SETTINGS), used - optional - set(SETTINGS)
     environment = localstack_service()["environment"]
     services = "${SERVICES:?set in emulator.env}${EXTRA_SERVICES:+,}${EXTRA_SERVICES:-}"

@@ -112,7 +112,13 @@ STEPS: dict[str, Callable[[Data], Data]] = {
 @logger.inject_lambda_context
 def handler(event: Data, context: LambdaContext) -> Data:
     step = STEPS[event["step"]]
-    logger.append_keys(step=event["step"], execution=event.get("execution"))
+    change = event.get("change") or {}
+    row = (event.get("prepared") or {}).get("row") or {}
+    logger.append_keys(
+        step=event["step"],
+        execution=event.get("execution"),
+        source_key=change.get("key") or row.get("SourceKey"),
+    )
     result = step(event)
     logger.info("step done", extra={"result": result.get("result")})
     return result

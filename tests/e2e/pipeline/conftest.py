@@ -1,8 +1,17 @@
-"""Fixtures for the deployed pipeline: names from the stack Outputs, uploads, waiting for results."""
+"""Fixtures for the deployed pipeline: names from the stack Outputs, uploads, waiting for results.
+
+The suite runs once per workflow mode (README: workflow modes): against the emulator's stack
+(STACK_NAME, whatever its Workflow) and against a second stack of the other mode in the same
+emulator, `<STACK_NAME>-<mode>`, which the first test that needs it deploys (make deploy's script;
+a no-op when it is up to date). A test for one mode only says so: @pytest.mark.workflows("direct").
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -10,40 +19,98 @@ from dataclasses import dataclass
 from urllib.parse import quote_plus
 
 import pytest
+import requests
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
 from image_pipeline.records import RENDITION_PREFIX, image_id, output_keys
 from image_pipeline.renditions import RenditionSpec, parse_renditions
 
-from tests.e2e.conftest import stack_outputs
+from tests.e2e.conftest import (
+    EMULATOR_ENVIRONMENT,
+    REPO_ROOT,
+    STACK_NAME,
+    TARGET_AWS,
+    api_key_of,
+    stack_outputs,
+)
 from tests.e2e.messaging import subscribe_new_queue
 
 WAIT_SECONDS = 60
+WORKFLOWS = ("direct", "stepfunctions")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses the stack runs in each workflow mode it is marked for (default: both)."""
+    if "workflow" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("workflows")
+        modes = marker.args if marker else WORKFLOWS
+        if TARGET_AWS:  # against AWS: the one stack deployed there
+            modes = modes[:1]
+        metafunc.parametrize("workflow", modes, scope="session")
 
 
 @dataclass(frozen=True)
 class Stack:
+    name: str
+    workflow: str
     uploads_bucket: str
     thumbnails_bucket: str
     table: str
     topic_arn: str
+    # direct mode's image processor; stepfunctions mode's steps function (its logs, its settings)
     function_name: str
     dead_letter_queue_url: str
-    idempotency_table: str
+    idempotency_table: str | None  # direct mode's
     renditions: tuple[RenditionSpec, ...]
+    state_machine_arn: str | None  # stepfunctions mode's
+    start_function_name: str | None  # stepfunctions mode's
 
 
-def read_stack(aws) -> Stack:
-    outputs = stack_outputs(aws)
+def read_stack(aws, stack_name: str = STACK_NAME) -> Stack:
+    outputs = stack_outputs(aws, stack_name)
+    workflow = outputs.get("Workflow", "direct")
     return Stack(
+        name=stack_name,
+        workflow=workflow,
         uploads_bucket=outputs["UploadsBucketName"],
         thumbnails_bucket=outputs["ThumbnailsBucketName"],
         table=outputs["ImageMetadataTableName"],
         topic_arn=outputs["NotificationsTopicArn"],
-        function_name=outputs["ImageProcessorFunctionName"],
+        function_name=outputs.get("ImageProcessorFunctionName") or outputs["WorkflowStepsFunctionName"],
         dead_letter_queue_url=outputs["DeadLetterQueueUrl"],
-        idempotency_table=outputs["IdempotencyTableName"],
+        idempotency_table=outputs.get("IdempotencyTableName"),
         renditions=parse_renditions(outputs["Renditions"]),
+        state_machine_arn=outputs.get("StateMachineArn"),
+        start_function_name=outputs.get("StartWorkflowFunctionName"),
     )
+
+
+def stack_of_workflow(aws, workflow: str) -> str:
+    """The name of the emulator's stack in that mode: STACK_NAME's, or the second stack, deployed
+    (or brought up to date) here on first use in a session, and again after a restart lost it."""
+    main_workflow = stack_outputs(aws).get("Workflow", "direct")
+    if TARGET_AWS or workflow == main_workflow:
+        return STACK_NAME
+    name = f"{STACK_NAME}-{workflow}"
+    if name not in _deployed:
+        deploy = subprocess.run(
+            [sys.executable, "scripts/deploy_stack.py", "deploy", "--stack-name", name],
+            cwd=REPO_ROOT,
+            env={**os.environ, **EMULATOR_ENVIRONMENT, "WORKFLOW": workflow, "HOT_RELOAD": ""},
+            capture_output=True,
+            text=True,
+        )
+        assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+        _deployed.add(name)
+    try:
+        stack_outputs(aws, name)
+    except ClientError:  # gone with a restart: deploy it again
+        _deployed.discard(name)
+        return stack_of_workflow(aws, workflow)
+    return name
+
+
+_deployed: set[str] = set()
 
 
 def renditions_in_bucket(aws, stack: Stack, source_key: str) -> list[str]:
@@ -59,9 +126,23 @@ def renditions_in_bucket(aws, stack: Stack, source_key: str) -> list[str]:
 
 
 @pytest.fixture
-def stack(aws) -> Stack:
+def stack(aws, workflow: str) -> Stack:
     """Read per test: a test may restart the emulator, which deploys the stack anew."""
-    return read_stack(aws)
+    return read_stack(aws, stack_of_workflow(aws, workflow))
+
+
+@pytest.fixture
+def api_url(aws, stack: Stack, emulator) -> str:
+    """The REST API of the test's stack."""
+    return f"{emulator}/_aws/execute-api/{stack_outputs(aws, stack.name)['ApiId']}/api"
+
+
+@pytest.fixture
+def api(aws, stack: Stack) -> Iterator[requests.Session]:
+    """HTTP to the test's stack's REST API with its key."""
+    with requests.Session() as session:
+        session.headers["x-api-key"] = api_key_of(aws, stack.name)
+        yield session
 
 
 class Notifications:
@@ -209,11 +290,70 @@ def s3_event(
     }
 
 
+def eventbridge_event(s3_notification: dict) -> dict:
+    """The event S3 sends EventBridge for the same change (stepfunctions mode's input)."""
+    record = s3_notification["Records"][0]
+    s3_object = record["s3"]["object"]
+    removed = record["eventName"].startswith("ObjectRemoved")
+    detail_object = {"key": s3_object["key"], "sequencer": s3_object.get("sequencer", "0")}
+    if "eTag" in s3_object:
+        detail_object.update({"etag": s3_object["eTag"], "size": s3_object.get("size", 0)})
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Deleted" if removed else "Object Created",
+        "source": "aws.s3",
+        "account": "000000000000",
+        "time": record["eventTime"],
+        "region": record["awsRegion"],
+        "resources": [record["s3"]["bucket"]["arn"]],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": record["s3"]["bucket"]["name"]},
+            "object": detail_object,
+            "reason": "DeleteObject" if removed else "PutObject",
+        },
+    }
+
+
+def wait_for_execution(aws, execution_arn: str, timeout: float = WAIT_SECONDS) -> dict:
+    """describe_execution once it has ended."""
+    sfn = aws("stepfunctions")
+    deadline = time.monotonic() + timeout
+    while (execution := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution_arn} still running after {timeout} s"
+        time.sleep(0.1)
+    return execution
+
+
+def execution_arn(stack: Stack, name: str) -> str:
+    assert stack.state_machine_arn
+    return stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+def start_workflow(aws, stack: Stack, s3_notification: dict) -> dict:
+    """Deliver the change as EventBridge would: the starter function, synchronously."""
+    response = aws("lambda").invoke(
+        FunctionName=stack.start_function_name,
+        Payload=json.dumps(eventbridge_event(s3_notification)).encode(),
+    )
+    payload = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, payload
+    return payload
+
+
 @pytest.fixture
 def invoke_function(aws, stack: Stack) -> Callable[[dict], dict]:
-    """Invoke the pipeline's function synchronously with an event; returns its decoded result."""
+    """Deliver an S3 event and wait for its outcome: {"results": [{"outcome", "image_id", "detail"}]}.
+    Direct mode: the function, synchronously. Stepfunctions mode: the same change as EventBridge
+    delivers it, to the starter, then the execution's output (a duplicate's is the first one's)."""
 
     def invoke(event: dict) -> dict:
+        if stack.workflow == "stepfunctions":
+            started = start_workflow(aws, stack, event)
+            execution = wait_for_execution(aws, execution_arn(stack, started["executionName"]))
+            assert execution["status"] == "SUCCEEDED", execution
+            return {"results": [json.loads(execution["output"])]}
         response = aws("lambda").invoke(FunctionName=stack.function_name, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read())
         assert "FunctionError" not in response, payload

@@ -351,6 +351,7 @@ def assert_exact_role(statements: list[dict], required: set[Permission]) -> None
             )
 
 
+@pytest.mark.workflows("direct")
 def test_image_processor_role_allows_exactly_what_its_code_does(aws, stack, in_process):
     # A small byte limit, so that the oversize path is cheap to take.
     module, recorder = in_process(
@@ -390,6 +391,7 @@ def api_event(method: str, path: str, body: dict | None = None, query: dict | No
     }
 
 
+@pytest.mark.workflows("direct")
 def test_api_role_allows_exactly_what_its_code_does(aws, stack, in_process, wait_for_row):
     api_function = aws("cloudformation").describe_stack_resource(
         StackName=STACK_NAME, LogicalResourceId="ApiFunction"

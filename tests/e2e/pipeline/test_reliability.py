@@ -74,6 +74,7 @@ def test_duplicate_event_yields_one_row_one_thumbnail_write_one_notification(
     assert len(notifications.about(uploaded.image_id)) == 1
 
 
+@pytest.mark.workflows("direct")  # stepfunctions mode: test_workflow.py
 def test_concurrent_duplicates_are_processed_once(aws, stack, upload, wait_for_row, notifications):
     uploaded = upload("concurrent.jpg", images.jpeg(800, 600))
     first = wait_for_row(uploaded.image_id)
@@ -194,6 +195,7 @@ def topic_outage(aws, stack):
     Outage.restore()
 
 
+@pytest.mark.workflows("direct")  # stepfunctions mode: test_workflow.py
 def test_transient_failure_is_retried_and_the_row_says_so_meanwhile(
     aws, stack, upload, wait_for_row, topic_outage
 ):
@@ -216,6 +218,7 @@ def dead_letters(aws, stack) -> int:
     )
 
 
+@pytest.mark.workflows("direct")  # stepfunctions mode: test_workflow.py
 def test_exhausted_retries_land_in_the_dead_letter_queue_and_redrive_finishes_the_job(
     aws, stack, upload, wait_for_row, topic_outage, emulator
 ):
