@@ -209,6 +209,10 @@ class PipelineClient:
     def get(self, image_id: str) -> dict:
         return self._call("GET", f"/images/{quote(image_id, safe='')}")
 
+    def steps(self, image_id: str) -> dict:
+        """The workflow execution behind the image's row and its steps (none in direct mode)."""
+        return self._call("GET", f"/images/{quote(image_id, safe='')}/steps")
+
     def delete(self, image_id: str) -> None:
         self._call("DELETE", f"/images/{quote(image_id, safe='')}")
 

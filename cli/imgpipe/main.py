@@ -295,8 +295,9 @@ def file_name(item: dict) -> str:
 
 def command_show(client: PipelineClient, args: argparse.Namespace) -> int:
     item = client.get(client.resolve_id(args.image_id))
+    workflow = client.steps(item["ImageID"]) if item.get("ExecutionArn") else None
     if args.json:
-        print(json.dumps(item, indent=2))
+        print(json.dumps({**item, "Workflow": workflow} if workflow else item, indent=2))
         return 0
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
@@ -313,6 +314,9 @@ def command_show(client: PipelineClient, args: argparse.Namespace) -> int:
             table.add_row(name, f"{entry['Width']}x{entry['Height']}", entry["Format"], f"{entry['Size']:,}")
         console.print(table)
 
+    if workflow:
+        console.print(steps_table(workflow))
+
     # Links on lines of their own, never wrapped or cut: they are for copying.
     links = {"original": item["Urls"]["Original"], **(item["Urls"].get("Renditions") or {})}
     if not item["Urls"].get("Renditions") and item["Urls"].get("Thumbnail"):
@@ -322,6 +326,32 @@ def command_show(client: PipelineClient, args: argparse.Namespace) -> int:
         console.print(f"{name}:", style="bold")
         console.print(url, soft_wrap=True, markup=False, highlight=False)
     return 0
+
+
+def steps_table(workflow: dict) -> Table:
+    """The steps of the workflow execution that made the row: what ran, how long, why it failed."""
+    styles = {"SUCCEEDED": "green", "FAILED": "red", "RETRIED": "yellow"}
+    status = workflow["status"] or ""
+    table = Table(
+        "step",
+        "status",
+        Column("took", justify="right"),
+        Column("error", overflow="fold"),
+        title=f"workflow: {status.lower()}",
+        title_justify="left",
+        title_style="bold",
+    )
+    for step in workflow["steps"]:
+        took = f"{step['durationMs']:,} ms" if step["durationMs"] is not None else "…"
+        table.add_row(
+            step["name"],
+            Text(step["status"].lower(), style=styles.get(step["status"], "")),
+            took,
+            Text(step["error"] or ""),
+        )
+    if not workflow["steps"]:
+        table.add_row("(its history expired)" if status == "EXPIRED" else "(no steps yet)", "", "", "")
+    return table
 
 
 def image_facts(item: dict) -> list[tuple[str, Text | str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 from urllib.parse import unquote_plus
 
 # EventBridge's detail-types for S3 objects, as the S3 notification event names direct mode sees.
@@ -25,7 +25,6 @@ _EVENTBRIDGE_REASONS = {
     "CompleteMultipartUpload": "CompleteMultipartUpload",
     "DeleteObject": "Delete",
 }
-MAX_EXECUTION_NAME = 80  # Step Functions' limit
 
 
 class Change(TypedDict):
@@ -35,6 +34,9 @@ class Change(TypedDict):
     etag: str | None
     version_id: str | None
     event_time: str  # ISO 8601 UTC: orders versions of a key
+    # The S3 request that made the change (EventBridge events carry it): what tells apart two
+    # uploads of the same bytes to one key within one second, EventBridge's time's precision.
+    request_id: NotRequired[str | None]
 
 
 def is_removal(change: Change) -> bool:
@@ -72,6 +74,7 @@ def from_eventbridge(event: dict[str, Any]) -> Change:
         "etag": s3_object.get("etag") or None,
         "version_id": s3_object.get("version-id") or None,
         "event_time": _milliseconds(event["time"]),
+        "request_id": detail.get("request-id"),
     }
 
 
@@ -85,7 +88,8 @@ def _milliseconds(moment: str) -> str:
 
 def execution_name(change: Change) -> str:
     """The workflow execution's name: the same for every delivery of one change, so a duplicate
-    event starts no second execution (Step Functions keeps a STANDARD name for 90 days)."""
+    event starts no second execution (Step Functions keeps a STANDARD name for 90 days), and
+    another for every other change, even of the same bytes in the same second (its request id)."""
     identity = json.dumps(
         [
             change["event_name"].split(":")[0],
@@ -94,13 +98,9 @@ def execution_name(change: Change) -> str:
             change["etag"],
             change["version_id"],
             change["event_time"],
+            change.get("request_id"),
         ],
         ensure_ascii=False,
     )
     prefix = "remove" if is_removal(change) else "upload"
     return f"{prefix}-{hashlib.sha256(identity.encode()).hexdigest()[:48]}"
-
-
-def redrive_name(name: str, attempt: int) -> str:
-    """The name of the `attempt`-th restart of a failed execution (names are never reused)."""
-    return f"{name[: MAX_EXECUTION_NAME - 12]}-redrive-{attempt}"

@@ -20,6 +20,7 @@ from image_pipeline import gallery, records, sharing
 from image_pipeline.adapters.dynamodb import MetadataTable
 from image_pipeline.adapters.s3 import ObjectStore
 from image_pipeline.adapters.shares import ShareTable
+from image_pipeline.adapters.workflow import Executions
 from image_pipeline.errors import (
     ImageNotFoundError,
     InvalidRequestError,
@@ -43,6 +44,7 @@ objects = ObjectStore(
 dynamodb = boto3.client("dynamodb")
 table = MetadataTable(dynamodb, settings.metadata_table)
 shares = ShareTable(dynamodb, settings.shares_table)
+executions = Executions(boto3.client("stepfunctions"))
 app = APIGatewayRestResolver(cors=CORSConfig(allow_origin="*", max_age=600))
 
 
@@ -164,6 +166,17 @@ def list_images() -> dict:
 @app.get("/images/<image_id>")
 def get_image(image_id: str) -> dict:
     return item_for_client(existing_row(image_id))
+
+
+@app.get("/images/<image_id>/steps")
+def get_image_steps(image_id: str) -> dict:
+    """Which steps made the current row, how long each took and why one failed (stepfunctions
+    mode); direct mode's rows name no execution."""
+    execution_arn = existing_row(image_id).get("ExecutionArn")
+    if not execution_arn:
+        return {"executionArn": None, "status": None, "steps": []}
+    status, steps = executions.steps(str(execution_arn))
+    return {"executionArn": execution_arn, "status": status, "steps": [step.as_dict() for step in steps]}
 
 
 @app.delete("/images/<image_id>")

@@ -266,9 +266,16 @@ def wait_for_row(aws, stack: Stack) -> Callable[..., dict]:
 
 
 def s3_event(
-    name: str, bucket: str, key: str, event_time: str, etag: str | None = None, size: int = 0
+    name: str,
+    bucket: str,
+    key: str,
+    event_time: str,
+    etag: str | None = None,
+    size: int = 0,
+    request_id: str | None = None,
 ) -> dict:
-    """An S3 notification event as S3 sends it (the key URL-encoded), for invoking the function."""
+    """An S3 notification event as S3 sends it (the key URL-encoded), for invoking the function.
+    `request_id`: the S3 request that made the change (another delivery of one event repeats it)."""
     s3_object: dict = {"key": quote_plus(key, safe="/"), "sequencer": "0055AED6DCD90281E5"}
     if etag is not None:
         s3_object.update({"eTag": etag, "size": size})
@@ -280,6 +287,7 @@ def s3_event(
                 "awsRegion": "us-east-1",
                 "eventTime": event_time,
                 "eventName": name,
+                "responseElements": {"x-amz-request-id": request_id or uuid.uuid4().hex[:16].upper()},
                 "s3": {
                     "s3SchemaVersion": "1.0",
                     "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
@@ -311,6 +319,7 @@ def eventbridge_event(s3_notification: dict) -> dict:
             "version": "0",
             "bucket": {"name": record["s3"]["bucket"]["name"]},
             "object": detail_object,
+            "request-id": record["responseElements"]["x-amz-request-id"],
             "reason": "DeleteObject" if removed else "PutObject",
         },
     }
@@ -324,6 +333,15 @@ def wait_for_execution(aws, execution_arn: str, timeout: float = WAIT_SECONDS) -
         assert time.monotonic() < deadline, f"{execution_arn} still running after {timeout} s"
         time.sleep(0.1)
     return execution
+
+
+def recorded_request_id(aws, row: dict) -> str | None:
+    """The S3 request behind the row's version, where the row names its execution (the execution's
+    input has it); direct mode's rows do not keep it (its idempotency key leaves it out)."""
+    if "ExecutionArn" not in row:
+        return None
+    execution = aws("stepfunctions").describe_execution(executionArn=row["ExecutionArn"])
+    return json.loads(execution["input"]).get("request_id")
 
 
 def execution_arn(stack: Stack, name: str) -> str:
@@ -360,3 +378,19 @@ def invoke_function(aws, stack: Stack) -> Callable[[dict], dict]:
         return payload
 
     return invoke
+
+
+@pytest.fixture
+def topic_outage(aws, stack):
+    """A real SNS outage: the pipeline's topic is gone until `restore()` creates it again."""
+    sns = aws("sns")
+    topic_name = stack.topic_arn.rsplit(":", 1)[1]
+    sns.delete_topic(TopicArn=stack.topic_arn)
+
+    class Outage:
+        @staticmethod
+        def restore() -> None:
+            assert sns.create_topic(Name=topic_name)["TopicArn"] == stack.topic_arn
+
+    yield Outage
+    Outage.restore()

@@ -159,11 +159,14 @@ def as_list(value: Any) -> list:
 
 
 def packaged_template() -> dict:
-    """template.yaml as `make deploy` submits it: local CodeUris point at uploaded packages."""
+    """template.yaml as `make deploy` submits it: local CodeUris and DefinitionUris point at
+    uploaded files."""
     template = load_template(REPO_ROOT / "template.yaml")
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = {"Bucket": "artifacts", "Key": "package.zip"}
+        if resource["Type"] == "AWS::Serverless::StateMachine":
+            resource["Properties"]["DefinitionUri"] = {"Bucket": "artifacts", "Key": "pipeline.asl.json"}
     return template
 
 

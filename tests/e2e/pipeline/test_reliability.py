@@ -16,13 +16,14 @@ import pytest
 from image_pipeline.records import image_id, iso_utc
 
 from tests import images
-from tests.e2e.pipeline.conftest import get_row, renditions_in_bucket, s3_event
+from tests.e2e.pipeline.conftest import get_row, recorded_request_id, renditions_in_bucket, s3_event
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def created_event(stack, row: dict, event_time: str | None = None) -> dict:
-    """The ObjectCreated event S3 sent for the version the row records (or a new one at event_time)."""
+def created_event(stack, row: dict, event_time: str | None = None, request_id: str | None = None) -> dict:
+    """The ObjectCreated event S3 sent for the version the row records (with the request id it
+    had), or a new one at event_time."""
     return s3_event(
         "ObjectCreated:Put",
         stack.uploads_bucket,
@@ -30,6 +31,7 @@ def created_event(stack, row: dict, event_time: str | None = None) -> dict:
         event_time or row["SourceEventTime"],
         etag=row["SourceETag"],
         size=row["SourceSize"],
+        request_id=request_id,
     )
 
 
@@ -61,7 +63,7 @@ def test_duplicate_event_yields_one_row_one_thumbnail_write_one_notification(
 
     # S3 delivers the very same event again, twice.
     for _ in range(2):
-        result = invoke_function(created_event(stack, row))
+        result = invoke_function(created_event(stack, row, request_id=recorded_request_id(aws, row)))
         assert result["results"][0]["outcome"] == "PROCESSED"  # the recorded result, not a new run
 
     assert get_row(aws, stack, uploaded.image_id) == row  # UpdatedAt and everything else unchanged
@@ -177,22 +179,6 @@ def test_an_upload_to_the_own_prefix_is_not_processed(aws, stack, upload, notifi
         assert not notifications.about(image_id(stack.uploads_bucket, key))
     finally:
         aws("s3").delete_object(Bucket=stack.uploads_bucket, Key=key)
-
-
-@pytest.fixture
-def topic_outage(aws, stack):
-    """A real SNS outage: the pipeline's topic is gone until `restore()` creates it again."""
-    sns = aws("sns")
-    topic_name = stack.topic_arn.rsplit(":", 1)[1]
-    sns.delete_topic(TopicArn=stack.topic_arn)
-
-    class Outage:
-        @staticmethod
-        def restore() -> None:
-            assert sns.create_topic(Name=topic_name)["TopicArn"] == stack.topic_arn
-
-    yield Outage
-    Outage.restore()
 
 
 @pytest.mark.workflows("direct")  # stepfunctions mode: test_workflow.py
