@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from botocore.exceptions import ClientError
@@ -121,16 +121,12 @@ def steps_of(events: list[dict]) -> list[Step]:
                 )
             )
             current = None
-    if current is not None and current["name"] not in {step.name for step in steps[-1:]}:
-        steps.append(
-            Step(
-                current["name"],
-                "FAILED" if "error" in current else "RUNNING",
-                _iso(current["entered"]),
-                None,
-                current.get("error"),
-            )
-        )
+    if current is not None and current.get("failed") is not None:
+        # The execution failed in this task (no Catch): its last attempt's failure is the outcome.
+        steps[-1] = replace(steps[-1], status="FAILED")
+    elif current is not None:  # a Fail state, or a step still running
+        status = "FAILED" if "error" in current else "RUNNING"
+        steps.append(Step(current["name"], status, _iso(current["entered"]), None, current.get("error")))
     return steps
 
 

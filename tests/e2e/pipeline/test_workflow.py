@@ -145,10 +145,10 @@ def test_a_service_failure_is_retried_with_backoff_and_then_succeeds(
         time.sleep(0.05)
     topic_outage.restore()  # before the retries run out (1 s, then 2 s later)
 
-    row = wait_for_row(uploaded.image_id, until=lambda row: row["Status"] == "PROCESSED")
-    assert row["ExecutionArn"] == arn and "ErrorCode" not in row
-    events = history(aws, arn)
     assert wait_for_execution(aws, arn)["status"] == "SUCCEEDED"
+    row = get_row(aws, stack, uploaded.image_id)
+    assert row["Status"] == "PROCESSED" and row["ExecutionArn"] == arn and "ErrorCode" not in row
+    events = history(aws, arn)
     attempts = [
         event for event in events if event["type"] in ("TaskScheduled", "TaskFailed", "TaskSucceeded")
     ]
