@@ -6,10 +6,14 @@
 1. Thumbnail time per image, one core, for 1, 12 and 24 MP photo-like JPEGs (q90, 4:2:0):
    the pipeline's make_thumbnail, next to the floor (decoding the same JPEG at Pillow's smallest
    DCT scale with draft mode) and a naive baseline (Image.open(...).resize((300, 300))).
-2. Upload -> row latency on a warm function, p50/p95, one upload at a time.
+2. Upload -> row latency on a warm pipeline, p50/p95, one upload at a time.
 3. Throughput for a burst of 100 parallel uploads: seconds until every row exists.
 4. Load: 300 parallel uploads, one in four invalid: every upload must end as exactly one
    PROCESSED or FAILED row, with one thumbnail per PROCESSED row; lost uploads are counted.
+   2-4 run in both workflow modes, side by side: the emulator's stack (STACK_NAME) and its
+   companion of the other mode (<STACK_NAME>-<mode>, deployed here when it is missing, as the
+   tests do), with what an upload costs in each: Lambda invocations and, in stepfunctions mode,
+   state transitions (counted from an execution's history), the units AWS bills.
 5. Renditions (no emulator): make_renditions with the default declaration on 2, 12 and 24 MP
    JPEGs, next to today's single thumbnail (make_thumbnail) and the floor: decoding at the DCT
    scale the largest rendition needs plus encoding each output once with the same settings
@@ -30,6 +34,7 @@ import io
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -56,6 +61,7 @@ from PIL import Image  # noqa: E402
 SIZES = {"1 MP": (1152, 864), "12 MP": (4000, 3000), "24 MP": (6000, 4000)}
 RENDITION_SIZES = {"2 MP": (1632, 1224), "12 MP": (4000, 3000), "24 MP": (6000, 4000)}
 STACK_NAME = emulator_setting("STACK_NAME")
+WORKFLOWS = ("direct", "stepfunctions")
 
 
 def photo_like_jpeg(width: int, height: int) -> bytes:
@@ -231,7 +237,7 @@ def bench_renditions(repeat: int) -> None:
 
 
 class Pipeline:
-    def __init__(self) -> None:
+    def __init__(self, stack_name: str = STACK_NAME) -> None:
         session = boto3.Session(
             aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
             aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
@@ -240,8 +246,10 @@ class Pipeline:
         endpoint = emulator_endpoint()
         self.s3 = session.client("s3", endpoint_url=endpoint)
         self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
-        stack = session.client("cloudformation", endpoint_url=endpoint).describe_stacks(StackName=STACK_NAME)
+        self.stepfunctions = session.client("stepfunctions", endpoint_url=endpoint)
+        stack = session.client("cloudformation", endpoint_url=endpoint).describe_stacks(StackName=stack_name)
         outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Stacks"][0]["Outputs"]}
+        self.workflow = outputs.get("Workflow", "direct")
         self.uploads, self.table = outputs["UploadsBucketName"], outputs["ImageMetadataTableName"]
         self.thumbnails = outputs["ThumbnailsBucketName"]
         self.prefix = f"bench/{uuid.uuid4().hex[:8]}/"
@@ -281,19 +289,33 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def bench_latency(pipeline_: Pipeline, count: int) -> None:
+def bench_latency(pipeline_: Pipeline, count: int) -> list[float]:
+    """Upload -> row, one upload at a time on a warm pipeline (ms)."""
     data = photo_like_jpeg(*SIZES["1 MP"])
-    pipeline_.wait_for_row(pipeline_.upload("warm-up.jpg", data))  # a warm function from here on
+    pipeline_.wait_for_row(pipeline_.upload("warm-up.jpg", data))  # warm functions from here on
     latencies = []
     for number in range(count):
         started = time.perf_counter()
         pipeline_.wait_for_row(pipeline_.upload(f"latency-{number}.jpg", data))
         latencies.append((time.perf_counter() - started) * 1000)
-    print(f"Upload -> row latency, warm function, 1 MP JPEG, {count} sequential uploads")
-    print(
-        f"  p50 {statistics.median(latencies):.0f} ms   p95 {percentile(latencies, 0.95):.0f} ms"
-        f"   min {min(latencies):.0f} ms   max {max(latencies):.0f} ms"
-    )
+    return latencies
+
+
+def costs_per_upload(pipeline_: Pipeline) -> tuple[int, int | None]:
+    """Lambda invocations and Step Functions state transitions one processed upload takes: direct
+    mode, one invocation; stepfunctions mode, counted from the history of the last upload's
+    execution (the starter, plus each Lambda task; every state entered is a billed transition)."""
+    if pipeline_.workflow == "direct":
+        return 1, None
+    execution_arn = pipeline_.wait_for_row(pipeline_.keys[-1])["ExecutionArn"]["S"]
+    while pipeline_.stepfunctions.describe_execution(executionArn=execution_arn)["status"] == "RUNNING":
+        time.sleep(0.05)  # the row is written before the notification is published
+    history = pipeline_.stepfunctions.get_execution_history(
+        executionArn=execution_arn, includeExecutionData=False
+    )["events"]
+    transitions = sum(1 for event in history if event["type"].endswith("StateEntered"))
+    tasks = sum(1 for event in history if event["type"] == "LambdaFunctionScheduled")
+    return 1 + tasks, transitions
 
 
 def upload_in_parallel(pipeline_: Pipeline, name: str, payloads: list[bytes]) -> list[str]:
@@ -306,19 +328,32 @@ def upload_in_parallel(pipeline_: Pipeline, name: str, payloads: list[bytes]) ->
         )
 
 
-def bench_burst(pipeline_: Pipeline, count: int) -> None:
+def bench_burst(pipeline_: Pipeline, count: int) -> tuple[float, float]:
+    """Seconds until all of a burst is uploaded, and until every row exists."""
     data = photo_like_jpeg(*SIZES["1 MP"])
     started = time.perf_counter()
     keys = upload_in_parallel(pipeline_, "burst", [data] * count)
     uploaded = time.perf_counter() - started
     for key in keys:
         pipeline_.wait_for_row(key)
-    elapsed = time.perf_counter() - started
-    print(f"Burst of {count} parallel uploads (1 MP JPEG)")
-    print(
-        f"  all uploaded after {uploaded:.1f} s, all rows after {elapsed:.1f} s:"
-        f" {count / elapsed:.1f} images/s"
-    )
+    return uploaded, time.perf_counter() - started
+
+
+def print_modes(results: dict[str, dict], latency_uploads: int, burst: int) -> None:
+    """The two workflow modes side by side."""
+    modes = list(results)
+    print(f"\nWorkflow modes, side by side (1 MP JPEG; {latency_uploads} sequential uploads, burst {burst})")
+    print(f"  {'':34}" + "".join(f"{mode:>16}" for mode in modes))
+    rows = {
+        "upload -> row p50": lambda r: f"{statistics.median(r['latency']):.0f} ms",
+        "upload -> row p95": lambda r: f"{percentile(r['latency'], 0.95):.0f} ms",
+        "upload -> row min / max": lambda r: f"{min(r['latency']):.0f} / {max(r['latency']):.0f}",
+        f"burst of {burst}: images/s": lambda r: f"{burst / r['burst'][1]:.1f}",
+        "Lambda invocations per upload": lambda r: str(r["invocations"]),
+        "state transitions per upload": lambda r: "-" if r["transitions"] is None else str(r["transitions"]),
+    }
+    for label, cell in rows.items():
+        print(f"  {label:34}" + "".join(f"{cell(results[mode]):>16}" for mode in modes))
 
 
 def bench_mixed_load(pipeline_: Pipeline, count: int) -> None:
@@ -354,6 +389,25 @@ def bench_mixed_load(pipeline_: Pipeline, count: int) -> None:
         raise SystemExit("load: the outcome does not add up (see above)")
 
 
+def stack_of_workflow(workflow: str) -> str:
+    """The emulator's stack in that mode: STACK_NAME's, or its companion, deployed when missing."""
+    main_workflow = Pipeline().workflow
+    if workflow == main_workflow:
+        return STACK_NAME
+    name = f"{STACK_NAME}-{workflow}"
+    try:
+        Pipeline(name)
+    except ClientError:
+        print(f"(deploying {name}, a {workflow}-mode stack beside {STACK_NAME}, to measure that mode)")
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "deploy_stack.py"), "deploy", "--stack-name", name],
+            env={**os.environ, "WORKFLOW": workflow, "HOT_RELOAD": ""},
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return name
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -363,6 +417,9 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--load", type=int, default=300, help="mixed valid/invalid uploads")
     parser.add_argument("--thumbnails-only", action="store_true", help="skip the end-to-end figures")
+    parser.add_argument(
+        "--workflows", default=",".join(WORKFLOWS), help="the workflow modes to measure end to end"
+    )
     parser.add_argument(
         "--only", choices=("thumbnails", "renditions"), help="run one of the sections that need no emulator"
     )
@@ -383,12 +440,31 @@ def main() -> int:
         bench_renditions(args.repeat)
     if pipeline_ is None:
         return 0
-    try:
-        bench_latency(pipeline_, args.latency_uploads)
-        bench_burst(pipeline_, args.burst)
-        bench_mixed_load(pipeline_, args.load)
-    finally:
-        pipeline_.clean_up()
+    results: dict[str, dict] = {}
+    for workflow in args.workflows.split(","):
+        measured = Pipeline(stack_of_workflow(workflow))
+        print(
+            f"\n{workflow} mode: stack {STACK_NAME if measured.workflow == pipeline_.workflow else ''}",
+            end="",
+        )
+        print(f"{'' if measured.workflow == pipeline_.workflow else f'{STACK_NAME}-{workflow}'}")
+        try:
+            latency = bench_latency(measured, args.latency_uploads)
+            invocations, transitions = costs_per_upload(measured)
+            burst = bench_burst(measured, args.burst)
+            print(
+                f"Burst of {args.burst}: all uploaded after {burst[0]:.1f} s, all rows after {burst[1]:.1f} s"
+            )
+            bench_mixed_load(measured, args.load)
+        finally:
+            measured.clean_up()
+        results[workflow] = {
+            "latency": latency,
+            "burst": burst,
+            "invocations": invocations,
+            "transitions": transitions,
+        }
+    print_modes(results, args.latency_uploads, args.burst)
     return 0
 
 
