@@ -1,8 +1,9 @@
 """Two emulators side by side: a second checkout runs its own pipeline on another port
 (`make up LOCALSTACK_PORT=…`, tests included) while this one keeps running, untouched. The second
-one also runs its functions from its lambda/ directory (HOT_RELOAD=1: an edit is live on the next
-invocation), has more services (EXTRA_SERVICES), runs LocalStack's DNS server on a loopback port
-(LOCALSTACK_DNS_PORT) and serves https."""
+one also runs the Step Functions workflow (`make up WORKFLOW=stepfunctions`), runs its functions
+from its lambda/ directory (HOT_RELOAD=1: an edit is live on the next invocation), has more
+services (EXTRA_SERVICES), runs LocalStack's DNS server on a loopback port (LOCALSTACK_DNS_PORT)
+and serves https."""
 
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ def test_a_second_checkout_runs_its_pipeline_and_tests_on_another_port(aws, emul
         "EXTRA_SERVICES": "events,ses",
         "HOT_RELOAD": "1",
         "EMULATOR": "host",
+        "WORKFLOW": "stepfunctions",
     }
     environment.pop("AWS_ENDPOINT_URL", None)  # the second checkout's settings decide
 
@@ -85,6 +87,7 @@ def test_a_second_checkout_runs_its_pipeline_and_tests_on_another_port(aws, emul
         # (the init hook's deploy writes to the emulator's log)
         log = (checkout / ".localstack" / "emulator.log").read_text()
         assert "Hot reload: the functions run lambda/ from disk" in log
+        assert f"  {'Workflow':28} stepfunctions" in up.stdout  # make up WORKFLOW=stepfunctions
 
         # Hot reload: an edit of the API function's source answers on the very next request.
         api = f"{second}/_aws/execute-api/{STACK_NAME}/api"
