@@ -315,6 +315,7 @@ def command_show(client: PipelineClient, args: argparse.Namespace) -> int:
         console.print(table)
 
     if workflow:
+        console.print()
         console.print(steps_table(workflow))
 
     # Links on lines of their own, never wrapped or cut: they are for copying.

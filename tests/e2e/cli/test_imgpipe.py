@@ -348,3 +348,33 @@ def test_uploading_a_folder_again_skips_what_is_there(emulator, tmp_path):
     )
     assert not forced[0].get("skipped") and forced[0]["Status"] == "PROCESSED"
     imgpipe("rm", *{result["imageId"] for result in results + forced})
+
+
+def test_show_prints_the_workflow_steps_in_stepfunctions_mode(aws, emulator, tmp_path):
+    """`imgpipe show` of an image the Step Functions workflow made: its steps, at 80 columns;
+    `--json` has them too. (A direct-mode image has none: the test above sees no workflow.)"""
+    from tests.e2e.pipeline.conftest import stack_of_workflow
+
+    stack_name = stack_of_workflow(aws, "stepfunctions")
+    photo = tmp_path / "steps.jpg"
+    photo.write_bytes(images.jpeg(800, 600))
+    result = imgpipe("--stack-name", stack_name, "upload", str(photo), "--json")
+    assert result.returncode == 0, result.stderr
+    [uploaded] = json.loads(result.stdout)
+    try:
+        shown = imgpipe("--stack-name", stack_name, "show", uploaded["imageId"])
+        assert shown.returncode == 0, shown.stderr
+        assert "workflow: " in shown.stdout
+        for step in ("MakeRenditions", "RecordRow", "Notify"):
+            [line] = [line for line in shown.stdout.splitlines() if f" {step} " in line]
+            assert "succeeded" in line and " ms" in line
+        assert max(len(line) for line in shown.stdout.splitlines() if not line.startswith("http")) <= 80
+        item = json.loads(imgpipe("--stack-name", stack_name, "show", uploaded["imageId"], "--json").stdout)
+        assert item["Workflow"]["executionArn"] == item["ExecutionArn"]
+        assert [step["name"] for step in item["Workflow"]["steps"]] == [
+            "MakeRenditions",
+            "RecordRow",
+            "Notify",
+        ]
+    finally:
+        imgpipe("--stack-name", stack_name, "rm", uploaded["imageId"])
