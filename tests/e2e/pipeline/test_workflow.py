@@ -56,6 +56,17 @@ def executions_named(aws, stack, name: str) -> list[dict]:
     ]
 
 
+def make_redrive(stack, emulator: str) -> subprocess.CompletedProcess[str]:
+    """`make redrive` for the test's stack."""
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.redrive"],
+        cwd=REPO_ROOT,
+        env={**os.environ, **EMULATOR_ENVIRONMENT, "AWS_ENDPOINT_URL": emulator, "STACK_NAME": stack.name},
+        capture_output=True,
+        text=True,
+    )
+
+
 def test_a_processed_upload_is_one_execution_whose_steps_the_api_shows(
     aws, stack, upload, wait_for_row, notifications, api, api_url
 ):
@@ -172,13 +183,7 @@ def test_exhausted_retries_leave_a_retrying_row_and_make_redrive_finishes_the_jo
     assert failed["cause"] == row["ErrorMessage"] and failed["error"].startswith("SNS.")
 
     topic_outage.restore()
-    redrive = subprocess.run(
-        [sys.executable, "-m", "scripts.redrive"],
-        cwd=REPO_ROOT,
-        env={**os.environ, **EMULATOR_ENVIRONMENT, "AWS_ENDPOINT_URL": emulator, "STACK_NAME": stack.name},
-        capture_output=True,
-        text=True,
-    )
+    redrive = make_redrive(stack, emulator)
     assert redrive.returncode == 0, redrive.stdout + redrive.stderr
     assert redrive.stdout.rstrip().endswith(", 0 still failing"), redrive.stdout
     processed = wait_for_row(uploaded.image_id, until=lambda row: row["Status"] == "PROCESSED")
@@ -187,13 +192,7 @@ def test_exhausted_retries_leave_a_retrying_row_and_make_redrive_finishes_the_jo
     redriven = wait_for_execution(aws, processed["ExecutionArn"])
     assert redriven["input"] == failed["input"]  # the original input, as S3 announced it
     # A second redrive has nothing left to do for it.
-    again = subprocess.run(
-        [sys.executable, "-m", "scripts.redrive"],
-        cwd=REPO_ROOT,
-        env={**os.environ, **EMULATOR_ENVIRONMENT, "AWS_ENDPOINT_URL": emulator, "STACK_NAME": stack.name},
-        capture_output=True,
-        text=True,
-    )
+    again = make_redrive(stack, emulator)
     assert "redrive-2" not in again.stdout
     assert len(executions_named(aws, stack, base)) == 2
 
