@@ -139,11 +139,22 @@ def _error_text(details: dict) -> str:
 
 
 def _short_cause(cause: str | None) -> str | None:
-    """A Lambda error's cause is its JSON (errorMessage, errorType, stackTrace): the message."""
+    """A Lambda error's cause is its JSON (errorMessage, errorType, stackTrace): the message. The
+    steps' ImageRejected carries the FAILED row as its message: its ErrorCode and ErrorMessage."""
     if not cause:
         return None
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
+    parsed = _json_or_none(cause)
+    if not isinstance(parsed, dict) or "errorMessage" not in parsed:
         return cause[:300]
-    return str(parsed.get("errorMessage", cause))[:300] if isinstance(parsed, dict) else cause[:300]
+    message = str(parsed["errorMessage"])
+    row = _json_or_none(message)
+    if isinstance(row, dict) and "ErrorCode" in row:
+        return f"{row['ErrorCode']}: {row.get('ErrorMessage', '')}"[:300]
+    return message[:300]
+
+
+def _json_or_none(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

@@ -131,7 +131,7 @@ def test_input_that_is_no_image_takes_the_catch_path_to_a_failed_row(
 
     steps = api.get(f"{api_url}/images/{uploaded.image_id}/steps").json()["steps"]
     assert steps[0]["name"] == "MakeRenditions" and steps[0]["status"] == "FAILED"
-    assert steps[0]["error"].startswith("ImageRejected")
+    assert steps[0]["error"].startswith("ImageRejected: NOT_AN_IMAGE: ")  # the row's code and words
     assert [step["name"] for step in steps[1:]] == ["RecordRejection", "RecordRow", "Notify"]
 
 
