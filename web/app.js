@@ -387,6 +387,83 @@ function detailFacts(item) {
   return facts;
 }
 
+// Stepfunctions mode: the steps of the execution that made the row, as `imgpipe show` lists them.
+const STEP_STATUSES = { SUCCEEDED: "succeeded", FAILED: "failed", RETRIED: "retried", RUNNING: "running" };
+const WORKFLOW_NOTES = {
+  RUNNING: "The workflow is still running.",
+  FAILED: "The workflow failed; make redrive starts it again.",
+  TIMED_OUT: "The workflow timed out; make redrive starts it again.",
+  ABORTED: "The workflow was stopped; make redrive starts it again.",
+  EXPIRED: "Its history has expired (Step Functions keeps it 90 days).",
+};
+let stepsRequest = 0; // the latest request: an answer for an earlier dialog is dropped
+
+function stepName(name) {
+  // The state's name in words: "MakeRenditions" -> "Make renditions".
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2");
+  return words[0] + words.slice(1).toLowerCase();
+}
+
+function textElement(tag, className, text) {
+  const element = document.createElement(tag);
+  element.className = className;
+  element.textContent = text;
+  return element;
+}
+
+function stepEntry(step) {
+  const entry = document.createElement("li");
+  entry.className = `step ${step.status.toLowerCase()}`;
+  entry.dataset.step = step.name;
+  const name = textElement("span", "name", stepName(step.name));
+  name.title = step.name;
+  const took = typeof step.durationMs === "number" ? `${step.durationMs.toLocaleString()}${NBSP}ms` : "…";
+  // The spaces are for whoever reads or copies the text; the grid lays out the parts alone.
+  entry.append(
+    name,
+    " ",
+    textElement("span", "state", STEP_STATUSES[step.status] || step.status.toLowerCase()),
+    " ",
+    textElement("span", "took", took),
+  );
+  if (step.error) {
+    const error = textElement("span", "error", stepError(step.error));
+    if (error.textContent !== step.error) error.title = step.error;
+    entry.append(" ", error);
+  }
+  return entry;
+}
+
+function stepError(text) {
+  // "Type: message", as the API cut it (at most 300 characters), shown whole: the reason is at its
+  // end ("reading … failed: SlowDown"). A message that is data (a rejection carries the image's
+  // row as JSON) says nothing to a person: the type alone then; the row's Reason says why.
+  const [type, ...rest] = text.split(": ");
+  return /^[{[]/.test(rest.join(": ")) ? type : text;
+}
+
+async function showSteps(item) {
+  const section = $("details-steps");
+  const list = $("details-steps-list");
+  const note = $("details-steps-note");
+  const request = ++stepsRequest;
+  list.replaceChildren();
+  section.hidden = !item.ExecutionArn; // direct mode: one invocation did it all, no steps
+  if (section.hidden) return;
+  note.textContent = "Loading the steps…";
+  section.setAttribute("aria-busy", "true");
+  try {
+    const workflow = await api("GET", `/images/${item.ImageID}/steps`);
+    if (request !== stepsRequest) return;
+    list.replaceChildren(...workflow.steps.map(stepEntry));
+    note.textContent = WORKFLOW_NOTES[workflow.status] || (workflow.steps.length ? "" : "No steps yet.");
+  } catch (error) {
+    if (request === stepsRequest) note.textContent = `Cannot load the workflow steps: ${error.message}`;
+  } finally {
+    if (request === stepsRequest) section.removeAttribute("aria-busy");
+  }
+}
+
 function showPreview(item) {
   const preview = $("details-preview");
   const web = item.Renditions?.web;
@@ -457,6 +534,7 @@ function showDetails(item) {
     value.textContent = text;
     facts.append(term, value);
   }
+  showSteps(item);
   $("details-original").href = item.Urls.Original;
   setStatus("");
   const share = $("details-share");

@@ -1,5 +1,6 @@
 """The web page in a real headless Chromium: upload, watch the thumbnails appear, open the details
-(a large preview, the camera's facts), share a proof, delete, and see why a failed upload failed.
+(a large preview, the camera's facts, the workflow's steps in stepfunctions mode), share a proof,
+delete, and see why a failed upload failed.
 
 The page is the one in web/ (served in place of the published copy, which `make deploy` refreshes),
 with the published config.js, so the test checks these files against the running API.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -23,7 +25,8 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
 
 from tests import images
-from tests.e2e.conftest import api_key_of, stack_outputs
+from tests.e2e.conftest import STACK_NAME, api_key_of, stack_outputs
+from tests.e2e.pipeline.conftest import stack_of_workflow
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 WEB_DIR = REPO_ROOT / "web"
@@ -62,15 +65,21 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def web(aws, emulator, api_url) -> dict:
-    key = api_key_of(aws)
+def web_of(aws, emulator: str, stack_name: str) -> dict:
+    """Where a stack's page and API are, and its API key."""
+    outputs = stack_outputs(aws, stack_name)
+    key = api_key_of(aws, stack_name)
     return {
-        "page": f"{emulator}/{stack_outputs(aws)['WebBucketName']}/index.html",
-        "api": api_url,
+        "page": f"{emulator}/{outputs['WebBucketName']}/index.html",
+        "api": f"{emulator}/_aws/execute-api/{outputs['ApiId']}/api",
         "key": key,
         "headers": {"x-api-key": key},
     }
+
+
+@pytest.fixture
+def web(aws, emulator) -> dict:
+    return web_of(aws, emulator, STACK_NAME)
 
 
 def open_page(context: BrowserContext, web: dict, script_errors: list[str], with_key: bool = True) -> Page:
@@ -306,6 +315,147 @@ def test_renditions_camera_facts_and_share_links_on_a_desktop_and_a_phone(browse
     finally:
         phone.close()
         for image_id in image_ids:
+            requests.delete(f"{web['api']}/images/{image_id}", headers=web["headers"], timeout=30)
+    assert not script_errors, script_errors
+
+
+def shown_steps(dialog) -> list[dict]:
+    """The steps the details list: the state's name, its words, outcome, time and error."""
+    return dialog.locator("#details-steps-list li").evaluate_all(
+        """items => items.map(item => ({
+            name: item.dataset.step,
+            words: item.querySelector('.name').textContent,
+            status: item.querySelector('.state').textContent,
+            took: item.querySelector('.took').textContent,
+            error: item.querySelector('.error')?.textContent ?? null,
+        }))"""
+    )
+
+
+def fits_the_width(dialog) -> bool:
+    """Nothing in the dialog reaches past its right edge (no sideways scrolling on a phone)."""
+    return dialog.evaluate(
+        """dialog => dialog.scrollWidth <= dialog.clientWidth && [...dialog.querySelectorAll('.step *')]
+            .every(part => part.getBoundingClientRect().right <= dialog.getBoundingClientRect().right)"""
+    )
+
+
+def test_the_details_show_the_workflow_steps_in_stepfunctions_mode_only(aws, emulator, browser, tmp_path):
+    stepfunctions = web_of(aws, emulator, stack_of_workflow(aws, "stepfunctions"))
+    direct = web_of(aws, emulator, stack_of_workflow(aws, "direct"))
+    harbour = tmp_path / "harbour.jpg"
+    scene = landscape(2400, 1600, ((70, 110, 170), (240, 200, 160)), (40, 80, 110))
+    harbour.write_bytes(images.encode(scene, "JPEG", quality=88, exif=images.camera_exif()))
+    notes = tmp_path / "notes.jpg"
+    notes.write_bytes(images.TEXT)
+    meadow = tmp_path / "meadow.jpg"
+    meadow.write_bytes(images.jpeg(1200, 800))
+    ARTIFACTS.mkdir(exist_ok=True)
+    script_errors: list[str] = []
+    uploaded: list[tuple[dict, str]] = []
+    took = re.compile(r"^\d[\d,.\u202f\u00a0]*\u00a0ms$")
+
+    desktop = browser.new_context(**DESKTOP)
+    phone = browser.new_context(**PHONE)
+    # Its own browser: the pages of both stacks share an origin, and so the remembered API key.
+    direct_desktop = browser.new_context(**DESKTOP)
+    try:
+        page = open_page(desktop, stepfunctions, script_errors)
+        page.set_input_files("#file-input", [str(notes), str(harbour)])
+        wait_until_drawn(page, "harbour.jpg")
+        expect(page.locator(".card.failed", has_text="notes.jpg")).to_contain_text(
+            "This file is not an image.", timeout=60_000
+        )
+        uploaded += [
+            (stepfunctions, item_of(stepfunctions, page, name)["ImageID"])
+            for name in ("harbour.jpg", "notes.jpg")
+        ]
+        item = item_of(stepfunctions, page, "harbour.jpg")
+        assert item["ExecutionArn"]
+        api_steps = requests.get(
+            f"{stepfunctions['api']}/images/{item['ImageID']}/steps",
+            headers=stepfunctions["headers"],
+            timeout=30,
+        ).json()["steps"]
+
+        # The execution's steps, in words, each with its outcome and how long it took.
+        page.get_by_role("button", name="Details of harbour.jpg").first.click()
+        dialog = page.locator("dialog#details")
+        section = dialog.get_by_role("region", name="Workflow steps")
+        expect(section.get_by_role("listitem")).to_have_count(3)
+        steps = shown_steps(dialog)
+        assert [(step["name"], step["words"], step["status"]) for step in steps] == [
+            ("MakeRenditions", "Make renditions", "succeeded"),
+            ("RecordRow", "Record row", "succeeded"),
+            ("Notify", "Notify", "succeeded"),
+        ]
+        assert [step["name"] for step in steps] == [step["name"] for step in api_steps]
+        assert all(took.match(step["took"]) and step["error"] is None for step in steps), steps
+        expect(section.get_by_role("listitem").first).to_have_text(
+            re.compile(r"^Make renditions succeeded \d")
+        )
+        expect(dialog.locator("#details-steps-note")).to_be_hidden()  # the execution succeeded
+        page.wait_for_function("() => document.getElementById('details-preview').naturalWidth > 0")
+        page.screenshot(path=str(ARTIFACTS / "web-details-steps-desktop.png"))
+        dialog.get_by_role("button", name="Close").click()
+
+        # A rejected upload: the attempt that failed says why, then the steps that recorded it.
+        page.get_by_role("button", name="Details of notes.jpg").first.click()
+        expect(section.get_by_role("listitem")).to_have_count(4)
+        steps = shown_steps(dialog)
+        assert [(step["name"], step["status"]) for step in steps] == [
+            ("MakeRenditions", "failed"),
+            ("RecordRejection", "succeeded"),
+            ("RecordRow", "succeeded"),
+            ("Notify", "succeeded"),
+        ]
+        # In words: the rejection's type (the row's Reason says why), not the JSON it carries.
+        assert steps[0]["error"].startswith("ImageRejected") and "{" not in steps[0]["error"], steps
+        dialog.get_by_role("button", name="Close").click()
+
+        # Steps that cannot be loaded: one line says so, and the rest of the dialog works.
+        page.route("**/images/*/steps", lambda route: route.abort("connectionrefused"))
+        page.get_by_role("button", name="Details of harbour.jpg").first.click()
+        expect(dialog.locator("#details-steps-note")).to_have_text(
+            f"Cannot load the workflow steps: Cannot reach the pipeline's API ({stepfunctions['api']}). "
+            "Is the emulator running? Start it with make up, then reload this page."
+        )
+        expect(section.get_by_role("listitem")).to_have_count(0)
+        expect(dialog).to_contain_text("PROCESSED")
+        dialog.get_by_role("button", name="Close").click()
+        expect(dialog).to_be_hidden()
+
+        # On a phone: the error wraps inside the dialog, no sideways scrolling.
+        page = open_page(phone, stepfunctions, script_errors)
+        wait_until_drawn(page, "harbour.jpg")
+        page.get_by_role("button", name="Details of notes.jpg").first.click()
+        dialog = page.locator("dialog#details")
+        expect(dialog.locator("#details-steps-list li")).to_have_count(4)
+        assert fits_the_width(dialog)
+        dialog.locator("#details-steps").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "web-details-steps-phone.png"))
+        dialog.get_by_role("button", name="Close").click()
+        page.get_by_role("button", name="Details of harbour.jpg").first.click()
+        expect(dialog.locator("#details-steps-list li")).to_have_count(3)
+        assert fits_the_width(dialog)
+
+        # Direct mode: one invocation did it all; no steps, not even a request for them.
+        requested: list[str] = []
+        page = open_page(direct_desktop, direct, script_errors)
+        page.on("request", lambda request: requested.append(request.url))
+        page.set_input_files("#file-input", [str(meadow)])
+        wait_until_drawn(page, "meadow.jpg")
+        uploaded.append((direct, item_of(direct, page, "meadow.jpg")["ImageID"]))
+        page.get_by_role("button", name="Details of meadow.jpg").first.click()
+        dialog = page.locator("dialog#details")
+        expect(dialog).to_contain_text("PROCESSED")
+        expect(dialog.locator("#details-steps")).to_be_hidden()
+        expect(dialog.get_by_role("region", name="Workflow steps")).to_have_count(0)
+        assert not [url for url in requested if url.endswith("/steps")]
+    finally:
+        for context in (desktop, phone, direct_desktop):
+            context.close()
+        for web, image_id in uploaded:
             requests.delete(f"{web['api']}/images/{image_id}", headers=web["headers"], timeout=30)
     assert not script_errors, script_errors
 
