@@ -39,8 +39,10 @@ class Executions:
         self._state_machine_arn = state_machine_arn
 
     def start(self, name: str, change: Change) -> bool:
-        """Start one execution for the change; False when one of that name exists already (a
-        duplicate event: a STANDARD execution's name is taken for 90 days)."""
+        """Start one execution for the change. False when one of that name has ended (a duplicate
+        event: a STANDARD execution's name is taken for 90 days); a duplicate of one still running
+        is the same request to Step Functions (same name, same input), which returns that
+        execution and starts none: True, as for the first delivery."""
         try:
             self._sfn.start_execution(
                 stateMachineArn=self._state_machine_arn, name=name, input=json.dumps(change)

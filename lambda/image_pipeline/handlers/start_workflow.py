@@ -25,7 +25,7 @@ def handler(event: dict, context: LambdaContext) -> dict[str, str | bool]:
     name = changes.execution_name(change)
     started = executions.start(name, change)
     logger.info(
-        "execution started" if started else "duplicate event: its execution exists already",
+        "execution started (or running already)" if started else "duplicate event: its execution has run",
         extra={"execution_name": name, "source_key": change["key"], "event_name": change["event_name"]},
     )
     return {"executionName": name, "started": started}
