@@ -76,7 +76,9 @@ def read_stack(aws, stack_name: str = STACK_NAME) -> Stack:
         thumbnails_bucket=outputs["ThumbnailsBucketName"],
         table=outputs["ImageMetadataTableName"],
         topic_arn=outputs["NotificationsTopicArn"],
-        function_name=outputs.get("ImageProcessorFunctionName") or outputs["WorkflowStepsFunctionName"],
+        function_name=outputs[
+            "WorkflowStepsFunctionName" if workflow == "stepfunctions" else "ImageProcessorFunctionName"
+        ],
         dead_letter_queue_url=outputs["DeadLetterQueueUrl"],
         idempotency_table=outputs.get("IdempotencyTableName"),
         renditions=parse_renditions(outputs["Renditions"]),

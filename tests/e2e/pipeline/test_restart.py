@@ -8,6 +8,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import pytest
 import requests
 from image_pipeline.records import image_id
 from PIL import Image
@@ -22,6 +23,7 @@ def make(*arguments: str) -> None:
     subprocess.run(["make", "--no-print-directory", "-C", str(REPO_ROOT), *arguments], check=True)
 
 
+@pytest.mark.workflows("direct")  # the emulator's own stack, restarted (the other mode's is redeployed after)
 def test_restart_gives_an_empty_pipeline_and_save_load_carries_the_data(aws, api, api_url, tmp_path: Path):
     stack = read_stack(aws)
     prefix = f"e2e/restart-{uuid.uuid4().hex[:8]}"
