@@ -328,15 +328,56 @@ def upload_in_parallel(pipeline_: Pipeline, name: str, payloads: list[bytes]) ->
         )
 
 
-def bench_burst(pipeline_: Pipeline, count: int) -> tuple[float, float]:
-    """Seconds until all of a burst is uploaded, and until every row exists."""
+def emulator_cpu_seconds() -> tuple[float, float] | None:
+    """CPU seconds used so far by the host-mode emulator (LocalStack's process) and by its
+    descendants (the functions' runtimes), from /proc; None where that cannot be read (Docker
+    mode, another OS)."""
+    pid_file = ROOT / ".localstack" / "emulator.pid"
+    mode_file = ROOT / ".localstack" / "emulator.mode"
+    if not (pid_file.is_file() and mode_file.is_file() and mode_file.read_text().strip() == "host"):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            parents[pid] = int(fields[1])
+            # utime, stime and the children's that were waited for (runtimes replaced meanwhile)
+            used[pid] = sum(int(value) for value in fields[11:15]) / ticks
+    root = int(pid_file.read_text())
+    if root not in used:
+        return None
+
+    def descends(pid: int) -> bool:
+        while pid in parents and pid > 1:
+            pid = parents[pid]
+            if pid == root:
+                return True
+        return False
+
+    return used[root], sum(seconds for pid, seconds in used.items() if descends(pid))
+
+
+def bench_burst(pipeline_: Pipeline, count: int) -> tuple[float, float, tuple[float, float] | None]:
+    """Seconds until all of a burst is uploaded, and until every row exists; and the CPU seconds
+    the emulator and the functions spent on it (host mode)."""
     data = photo_like_jpeg(*SIZES["1 MP"])
+    cpu_before = emulator_cpu_seconds()
     started = time.perf_counter()
     keys = upload_in_parallel(pipeline_, "burst", [data] * count)
     uploaded = time.perf_counter() - started
     for key in keys:
         pipeline_.wait_for_row(key)
-    return uploaded, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    cpu_after = emulator_cpu_seconds()
+    cpu = (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]) if cpu_before and cpu_after else None
+    return uploaded, elapsed, cpu
+
+
+def cpu_per_upload(cpu: tuple[float, float] | None, which: int, count: int) -> str:
+    return "n/a" if cpu is None else f"{cpu[which] / count * 1000:.0f} ms"
 
 
 def print_modes(results: dict[str, dict], latency_uploads: int, burst: int) -> None:
@@ -349,6 +390,8 @@ def print_modes(results: dict[str, dict], latency_uploads: int, burst: int) -> N
         "upload -> row p95": lambda r: f"{percentile(r['latency'], 0.95):.0f} ms",
         "upload -> row min / max": lambda r: f"{min(r['latency']):.0f} / {max(r['latency']):.0f}",
         f"burst of {burst}: images/s": lambda r: f"{burst / r['burst'][1]:.1f}",
+        "  CPU per upload: LocalStack": lambda r: cpu_per_upload(r["burst"][2], 0, burst),
+        "  CPU per upload: functions": lambda r: cpu_per_upload(r["burst"][2], 1, burst),
         "Lambda invocations per upload": lambda r: str(r["invocations"]),
         "state transitions per upload": lambda r: "-" if r["transitions"] is None else str(r["transitions"]),
     }
