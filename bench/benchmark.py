@@ -278,10 +278,20 @@ class Pipeline:
         )
         return sum(len(page.get("Contents", [])) for page in pages)
 
-    def clean_up(self) -> None:
-        """Deleting the uploads is enough: the pipeline removes their rows and thumbnails."""
+    def clean_up(self, timeout: float = 180) -> None:
+        """Deleting the uploads is enough: the pipeline removes their rows and thumbnails. Waits
+        until it has, so that the next measurement does not share the machine with the removals."""
         for key in self.keys:
             self.s3.delete_object(Bucket=self.uploads, Key=key)
+        deadline = time.monotonic() + timeout
+        for key in self.keys:
+            while time.monotonic() < deadline:
+                item = self.dynamodb.get_item(
+                    TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}
+                ).get("Item")
+                if item is None or item["Status"]["S"] == "DELETED":
+                    break
+                time.sleep(0.05)
 
 
 def percentile(values: list[float], fraction: float) -> float:
