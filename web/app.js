@@ -395,6 +395,7 @@ const WORKFLOW_NOTES = {
   TIMED_OUT: "The workflow timed out; make redrive starts it again.",
   ABORTED: "The workflow was stopped; make redrive starts it again.",
   EXPIRED: "Its history has expired (Step Functions keeps it 90 days).",
+  UNAVAILABLE: "Its history is gone: the pipeline no longer runs as a workflow.",
 };
 let stepsRequest = 0; // the latest request: an answer for an earlier dialog is dropped
 

@@ -351,7 +351,8 @@ def steps_table(workflow: dict) -> Table:
             Text(step["error"] or ""),
         )
     if not workflow["steps"]:
-        table.add_row("(its history expired)" if status == "EXPIRED" else "(no steps yet)", "", "", "")
+        empty = {"EXPIRED": "(its history expired)", "UNAVAILABLE": "(no workflow any more)"}
+        table.add_row(empty.get(status, "(no steps yet)"), "", "", "")
     return table
 
 

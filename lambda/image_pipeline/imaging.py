@@ -582,7 +582,7 @@ def _build_colour_transform(icc: bytes, input_mode: str) -> _ColourTransform | N
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         output_mode = {"L": "RGB", "CMYK": "RGB"}.get(input_mode, input_mode)
         transform = ImageCms.buildTransform(profile, _SRGB, input_mode, output_mode, _INTENT)
-        description = ImageCms.getProfileDescription(profile).strip() or None
+        description = _text(ImageCms.getProfileDescription(profile))
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):  # lcms rejecting the profile
         return None
     if input_mode in ("RGB", "RGBA") and _is_identity(transform, input_mode):
@@ -732,12 +732,17 @@ def _camera_facts(
     )
 
 
+# A camera's make, model or lens, a profile's name: short in any real file. A hostile one can
+# carry hundreds of KB, which would not fit a row (400 KB) or a workflow's state (256 KB).
+MAX_FACT_CHARACTERS = 256
+
+
 def _text(value: object) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str):
         return None
-    value = value.replace("\x00", " ").strip()
+    value = value.replace("\x00", " ").strip()[:MAX_FACT_CHARACTERS].strip()
     return value or None
 
 

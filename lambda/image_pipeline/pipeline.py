@@ -98,9 +98,12 @@ class ImagePipeline:
             self._watermark = imaging.Watermark(text=self._settings.watermark_text, logo_png=logo)
         return self._watermark
 
-    def prepare(self, bucket: str, key: str, etag: str | None, event_time: str) -> Result | Prepared:
+    def prepare(
+        self, bucket: str, key: str, etag: str | None, event_time: str, upload_id: str | None = None
+    ) -> Result | Prepared:
         """Read the upload, check it, make and store its renditions: the row to record (PROCESSED,
-        or FAILED for input that can never become an image), or a Result that ends it here."""
+        or FAILED for input that can never become an image), or a Result that ends it here.
+        `upload_id`: the S3 request's id, where the event time alone may not tell uploads apart."""
         image_id = records.image_id(bucket, key)
         if self.is_own_output(bucket, key):
             logger.warning("refusing to process the pipeline's own output s3://%s/%s", bucket, key)
@@ -130,7 +133,7 @@ class ImagePipeline:
 
         keys = {
             rendition.name: records.rendition_key(
-                rendition.name, key, source.etag, event_time, rendition.extension
+                rendition.name, key, source.etag, event_time, rendition.extension, upload_id
             )
             for rendition in rendered.renditions
         }
@@ -151,7 +154,12 @@ class ImagePipeline:
         row, outcome, written = prepared.row, prepared.outcome, prepared.written
         image_id = str(row["ImageID"])
         try:
-            previous = self._table.record(row, remove=records.stale_attributes(row))
+            try:
+                previous = self._table.record(row, remove=records.stale_attributes(row))
+            except ConcurrentUpdateError as other:
+                if not self._is_current_of_a_tie(row, other.current):
+                    raise
+                previous = self._table.record(row, remove=records.stale_attributes(row), current_version=True)
         except ConcurrentUpdateError as newer:
             # Ours are stale: delete what we wrote, but never a key the newer row points to
             # (keys are per upload, so none should be; this holds even if that ever changes).
@@ -169,6 +177,14 @@ class ImagePipeline:
             extra={"image_id": image_id},
         )
         return Result(outcome, image_id, str(row.get("ErrorCode", ""))), records.notification(row)
+
+    def _is_current_of_a_tie(self, row: Row, recorded: Row | None) -> bool:
+        """Another version (or a removal) was recorded at the same event time: the object itself
+        says which is the newer one (EventBridge's times have whole seconds)."""
+        if recorded is None or recorded.get("SourceEventTime") != row["SourceEventTime"]:
+            return False
+        current = self._objects.current_etag(str(row["SourceBucket"]), str(row["SourceKey"]))
+        return current is not None and current == row["SourceETag"]
 
     def record_retrying(
         self, bucket: str, key: str, etag: str | None, event_time: str, reason: str, **extra: Value

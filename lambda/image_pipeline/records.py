@@ -100,17 +100,29 @@ def is_safe_key(key: str) -> bool:
     return not key.startswith("/") and all(segment not in ("", ".", "..") for segment in key.split("/"))
 
 
-def rendition_key(rendition: str, source_key: str, source_etag: str, event_time: str, extension: str) -> str:
-    """renditions/<rendition>/<source key>/<ETag>-<event time>.<ext>: the whole key and its version.
+def rendition_key(
+    rendition: str,
+    source_key: str,
+    source_etag: str,
+    event_time: str,
+    extension: str,
+    upload_id: str | None = None,
+) -> str:
+    """renditions/<rendition>/<source key>/<ETag>-<event time>[-<upload id>].<ext>: the whole key
+    and its version.
 
     The event time makes the key one per upload, not per content: two uploads of the same bytes
-    (same ETag) never share a rendition, so tidying after one can never delete the other's.
+    (same ETag) never share a rendition, so tidying after one can never delete the other's. Where
+    the time has whole seconds only (EventBridge's, in the workflow), the S3 request's id
+    (`upload_id`) keeps two uploads within one second apart.
     A source key that is not safe to repeat (`..`, a leading `/`, empty segments) or too long is
     replaced by its hash: renditions/<rendition>/_/<sha256 of the key>/<ETag>-<time>.<ext>."""
     etag = (
         "".join(character for character in source_etag if character.isalnum() or character == "-") or "none"
     )
     version = f"{etag}-{''.join(character for character in event_time if character.isalnum())}"
+    if upload_id:
+        version += f"-{''.join(character for character in upload_id if character.isalnum())[:32]}"
     derived = f"{RENDITION_PREFIX}{rendition}/{source_key}/{version}.{extension}"
     if is_safe_key(source_key) and len(derived.encode()) <= MAX_KEY_BYTES:
         return derived

@@ -9,7 +9,14 @@ from image_pipeline.records import GALLERY, Row, Status, Value
 NEWEST_FIRST_INDEX = "NewestFirst"
 
 # Rows only move forward: a result for an older version of the object never replaces a newer one.
+# At the same event time only the same version may write (a retry, RETRYING then its result):
+# EventBridge's times have whole seconds, so two versions can share one; the pipeline then asks
+# the object which one is current and writes with `_NOT_NEWER` (record(..., current_version=True)).
 _NOT_NEWER = "attribute_not_exists(ImageID) OR SourceEventTime <= :event_time"
+_OLDER_OR_SAME_VERSION = (
+    "attribute_not_exists(ImageID) OR SourceEventTime < :event_time"
+    " OR (SourceEventTime = :event_time AND SourceETag = :etag)"
+)
 
 
 def _to_attribute(value: Value) -> dict:
@@ -49,11 +56,13 @@ class MetadataTable:
         self._dynamodb = dynamodb_client
         self._table_name = table_name
 
-    def record(self, row: Row, remove: tuple[str, ...] = ()) -> Row | None:
+    def record(self, row: Row, remove: tuple[str, ...] = (), current_version: bool = False) -> Row | None:
         """Create or update the row unless a newer version is recorded; returns the previous row.
 
         CreatedAt keeps its first value; `remove` drops attributes the new state must not keep.
-        Raises ConcurrentUpdateError when the table holds a newer version of the object."""
+        Raises ConcurrentUpdateError when the table holds a newer version of the object, or another
+        one of the same event time (unless `current_version`: the caller saw that this version is
+        the object's current one)."""
         attributes = {name: value for name, value in row.items() if name not in ("ImageID", "CreatedAt")}
         names = {f"#a{index}": name for index, name in enumerate(attributes)}
         values = {f":v{index}": _to_attribute(value) for index, value in enumerate(attributes.values())}
@@ -69,12 +78,13 @@ class MetadataTable:
                 TableName=self._table_name,
                 Key={"ImageID": {"S": str(row["ImageID"])}},
                 UpdateExpression=expression,
-                ConditionExpression=_NOT_NEWER,
+                ConditionExpression=_NOT_NEWER if current_version else _OLDER_OR_SAME_VERSION,
                 ExpressionAttributeNames={**names, "#created": "CreatedAt"},
                 ExpressionAttributeValues={
                     **values,
                     ":created": {"S": str(row["CreatedAt"])},
                     ":event_time": {"S": str(row["SourceEventTime"])},
+                    **({} if current_version else {":etag": {"S": str(row.get("SourceETag", ""))}}),
                 },
                 ReturnValues="ALL_OLD",
                 # The newer row, when there is one: what it points to must be kept.

@@ -55,13 +55,17 @@ class ObjectStore:
             raise StorageError(f"reading s3://{bucket}/{key} was interrupted: {error}") from error
 
     def exists(self, bucket: str, key: str) -> bool:
+        return self.current_etag(bucket, key) is not None
+
+    def current_etag(self, bucket: str, key: str) -> str | None:
+        """The object's ETag now (without quotes), or None when there is no such object."""
         try:
-            self._s3.head_object(Bucket=bucket, Key=key)
+            response = self._s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
             if error_code(error) in _MISSING:
-                return False
+                return None
             raise StorageError(f"checking s3://{bucket}/{key} failed: {error_code(error)}") from error
-        return True
+        return str(response.get("ETag", "")).strip('"')
 
     def read(self, bucket: str, key: str) -> bytes:
         """A whole object (small ones: the watermark logo)."""

@@ -67,6 +67,8 @@ class Executions:
         except ClientError as error:
             if error_code(error) == "ExecutionDoesNotExist":
                 return "EXPIRED", []  # executions' histories are kept for 90 days
+            if error_code(error) in ("AccessDeniedException", "StateMachineDoesNotExist"):
+                return "UNAVAILABLE", []  # the stack left stepfunctions mode: its history is gone
             raise StorageError(f"reading execution {execution_arn} failed: {error_code(error)}") from error
         return status, steps_of(events)
 

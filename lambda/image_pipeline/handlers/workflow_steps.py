@@ -39,7 +39,9 @@ class ImageRejected(Exception):  # noqa: N818 - the name is the state machine's 
 def prepare(event: Data) -> Data:
     """Read the upload, check it, make and store its renditions."""
     change = event["change"]
-    prepared = pipeline.prepare(change["bucket"], change["key"], change["etag"], change["event_time"])
+    prepared = pipeline.prepare(
+        change["bucket"], change["key"], change["etag"], change["event_time"], change.get("request_id")
+    )
     if isinstance(prepared, Result):  # gone, changed meanwhile, or our own output: nothing to record
         return {"result": prepared.as_dict()}
     row = {**prepared.row, "ExecutionArn": event["execution"]}
@@ -60,7 +62,9 @@ def record(event: Data) -> Data:
     result, notification = pipeline.record(
         Prepared(prepared["row"], Outcome(prepared["outcome"]), {tuple(key) for key in prepared["written"]})
     )
-    return {"result": result.as_dict(), "notification": notification}
+    # The message as direct mode's Notifier writes it (the state machine publishes it as it is).
+    message = json.dumps(notification) if notification is not None else None
+    return {"result": result.as_dict(), "notification": notification, "message": message}
 
 
 def mark_retrying(event: Data) -> Data:

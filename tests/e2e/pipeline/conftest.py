@@ -314,7 +314,7 @@ def eventbridge_event(s3_notification: dict) -> dict:
         "detail-type": "Object Deleted" if removed else "Object Created",
         "source": "aws.s3",
         "account": "000000000000",
-        "time": record["eventTime"],
+        "time": record["eventTime"][:19] + "Z",  # EventBridge's times have whole seconds
         "region": record["awsRegion"],
         "resources": [record["s3"]["bucket"]["arn"]],
         "detail": {

@@ -146,3 +146,13 @@ def test_a_damaged_exif_block_costs_the_facts_not_the_image():
     facts = rendered.source.camera
     assert facts.camera_make == "Canon" and facts.latitude == -33.8598  # IFD0 and GPS still read
     assert facts.captured_at is None and facts.iso is None  # the Exif sub-IFD is lost
+
+
+def test_an_absurdly_long_fact_is_cut_so_that_the_row_stays_small():
+    """A hostile file can carry hundreds of KB of 'lens model': cut to 256 characters, which keeps
+    the row (400 KB in DynamoDB) and the workflow's state (256 KB in Step Functions) small."""
+    exif = camera_exif(**{str(int(ExifTags.Base.LensModel)): "L" * 300_000})
+    exif[ExifTags.Base.Model] = "M" * 300_000
+    data = images.encode(images.photo(64, 48), "PNG", exif=exif.tobytes())
+    camera = make_renditions(data, SPECS).source.camera
+    assert camera.lens_model == "L" * 256 and camera.camera_model == "M" * 256

@@ -66,6 +66,9 @@ class FakeObjects:
     def exists(self, bucket: str, key: str) -> bool:
         return (bucket, key) in self.objects
 
+    def current_etag(self, bucket: str, key: str) -> str | None:
+        return self.etag(bucket, key) if (bucket, key) in self.objects else None
+
     def write_rendition(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         if self.fail_writes_after is not None:
             if self.fail_writes_after == 0:
@@ -86,10 +89,13 @@ class FakeTable:
     def __init__(self) -> None:
         self.rows: dict[str, Row] = {}
 
-    def record(self, row: Row, remove: tuple[str, ...] = ()) -> Row | None:
+    def record(self, row: Row, remove: tuple[str, ...] = (), current_version: bool = False) -> Row | None:
         previous = self.rows.get(str(row["ImageID"]))
         if previous and str(previous["SourceEventTime"]) > str(row["SourceEventTime"]):
             raise ConcurrentUpdateError("newer", current=dict(previous))
+        same_time = previous and previous["SourceEventTime"] == row["SourceEventTime"]
+        if same_time and not current_version and previous.get("SourceETag") != row.get("SourceETag"):
+            raise ConcurrentUpdateError("another version at the same time", current=dict(previous))
         updated = {**(previous or {}), **row}
         updated["CreatedAt"] = previous.get("CreatedAt", row["CreatedAt"]) if previous else row["CreatedAt"]
         for name in remove:
@@ -427,3 +433,53 @@ def test_the_watermark_logo_is_read_once_per_environment_and_its_absence_is_visi
     pipeline.process_upload(UPLOADS, "one.jpg", etag, T1)
     pipeline.process_upload(UPLOADS, "two.jpg", upload(objects, "two.jpg", images.jpeg(320, 200)), T1)
     assert objects.reads.count((RENDITIONS, "branding/logo.png")) == 2  # the failed try, then once
+
+
+# EventBridge's event times have whole seconds: two versions of a key (or an upload and its
+# delete) can share one. Then the object decides which result is the newer one.
+SAME_SECOND = "2026-01-01T00:00:05.000Z"
+
+
+def test_of_two_versions_in_one_second_the_object_s_current_one_wins_in_either_order(world):
+    objects, table, _, pipeline = world
+    first = upload(objects, "tie.jpg", images.jpeg(800, 600))
+    stale = pipeline.prepare(UPLOADS, "tie.jpg", first, SAME_SECOND, "REQ1")  # read before B landed
+    second = upload(objects, "tie.jpg", images.jpeg(600, 800))
+    current = pipeline.prepare(UPLOADS, "tie.jpg", second, SAME_SECOND, "REQ2")
+
+    # B records first; A's result, later, is refused although its time is the same.
+    assert pipeline.record(current)[0].outcome == Outcome.PROCESSED
+    assert pipeline.record(stale)[0].outcome == Outcome.SUPERSEDED
+    row = table.rows[records.image_id(UPLOADS, "tie.jpg")]
+    assert row["SourceETag"] == second
+    assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}
+
+
+def test_of_two_versions_in_one_second_the_current_one_replaces_the_stale_one_recorded_first(world):
+    objects, table, _, pipeline = world
+    first = upload(objects, "tie2.jpg", images.jpeg(800, 600))
+    stale = pipeline.prepare(UPLOADS, "tie2.jpg", first, SAME_SECOND, "REQ1")
+    second = upload(objects, "tie2.jpg", images.jpeg(600, 800))
+    current = pipeline.prepare(UPLOADS, "tie2.jpg", second, SAME_SECOND, "REQ2")
+
+    assert pipeline.record(stale)[0].outcome == Outcome.PROCESSED  # nothing newer known yet
+    assert pipeline.record(current)[0].outcome == Outcome.PROCESSED  # the object holds it: it wins
+    row = table.rows[records.image_id(UPLOADS, "tie2.jpg")]
+    assert row["SourceETag"] == second
+    assert objects.keys(RENDITIONS) == {entry["Key"] for entry in row["Renditions"].values()}
+    # ...and a RETRYING mark of the stale version cannot take the row over either.
+    pipeline.record_retrying(UPLOADS, "tie2.jpg", first, SAME_SECOND, "publishing failed")
+    assert table.rows[records.image_id(UPLOADS, "tie2.jpg")]["Status"] == "PROCESSED"
+
+
+def test_an_upload_and_its_delete_in_one_second_leave_the_image_deleted(world):
+    objects, table, _, pipeline = world
+    etag = upload(objects, "brief.jpg", images.jpeg(640, 480))
+    prepared = pipeline.prepare(UPLOADS, "brief.jpg", etag, SAME_SECOND, "REQ1")
+    objects.delete(UPLOADS, "brief.jpg")
+    assert pipeline.remove_upload(UPLOADS, "brief.jpg", SAME_SECOND).outcome == Outcome.NOTHING_TO_DELETE
+
+    # The upload's row arrives after the tombstone, with the same time: refused, renditions gone.
+    assert pipeline.record(prepared)[0].outcome == Outcome.SUPERSEDED
+    assert table.rows[records.image_id(UPLOADS, "brief.jpg")]["Status"] == "DELETED"
+    assert objects.keys(RENDITIONS) == set()

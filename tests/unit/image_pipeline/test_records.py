@@ -208,3 +208,15 @@ def test_notifications_carry_the_announced_fields_and_name_every_rendition():
 
 def test_utc_now_is_iso_8601_utc():
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", records.utc_now())
+
+
+def test_uploads_within_one_second_get_their_own_rendition_keys_by_request_id():
+    """EventBridge's event time has whole seconds: the same bytes uploaded again within one second
+    (after a delete) must not share, and so lose, the first upload's renditions."""
+    second = "2026-12-03T10:00:00.000Z"
+    first = records.rendition_key("web", "a.jpg", "e1f2", second, "webp", "N4S1")
+    again = records.rendition_key("web", "a.jpg", "e1f2", second, "webp", "N4S2")
+    assert first != again and first.endswith("-20261203T100000000Z-N4S1.webp")
+    assert records.rendition_key("web", "a.jpg", "e1f2", second, "webp") == (
+        "renditions/web/a.jpg/e1f2-20261203T100000000Z.webp"  # direct mode's keys, unchanged
+    )
