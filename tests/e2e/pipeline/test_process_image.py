@@ -13,7 +13,7 @@ from image_pipeline.records import RENDITION_CACHE_CONTROL
 from PIL import Image
 
 from tests import images
-from tests.e2e.pipeline.conftest import renditions_in_bucket
+from tests.e2e.pipeline.conftest import recorded_request_id, renditions_in_bucket
 
 BOX = 256
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -74,6 +74,8 @@ def test_upload_produces_thumbnail_row_and_notification(
     assert row["ThumbnailBucket"] == stack.thumbnails_bucket
     extension = "png" if thumbnail_format == "PNG" else "jpg"
     version = f"{row['SourceETag']}-{''.join(c for c in row['SourceEventTime'] if c.isalnum())}"
+    if request_id := recorded_request_id(aws, row):  # the workflow's: EventBridge's whole seconds
+        version += f"-{''.join(c for c in request_id if c.isalnum())[:32]}"
     assert row["ThumbnailKey"] == f"renditions/thumbnail/{uploaded.key}/{version}.{extension}"
     assert row["ThumbnailContentType"] == response["ContentType"]
     assert row["Status"] == "PROCESSED"
@@ -99,6 +101,7 @@ def assert_every_rendition(aws, stack, row: dict, source_size: tuple[int, int]) 
     box (never upscaled, aspect kept), its bytes, its content type, no EXIF."""
     declared = {spec.name: spec for spec in stack.renditions}
     assert set(row["Renditions"]) == set(declared)
+    request_id = recorded_request_id(aws, row)  # in the keys of the workflow's renditions
     source_has_alpha = row["ThumbnailContentType"] == "image/png"
     for name, entry in row["Renditions"].items():
         spec = declared[name]
@@ -116,6 +119,8 @@ def assert_every_rendition(aws, stack, row: dict, source_size: tuple[int, int]) 
         )
         assert not image.getexif(), f"{name} carries EXIF"
         version = f"{row['SourceETag']}-{''.join(c for c in row['SourceEventTime'] if c.isalnum())}"
+        if request_id:
+            version += f"-{''.join(c for c in request_id if c.isalnum())[:32]}"
         extension = entry["Key"].rsplit(".", 1)[1]
         assert entry["Key"] == f"renditions/{name}/{row['SourceKey']}/{version}.{extension}"
     assert row["ThumbnailKey"] == row["Renditions"]["thumbnail"]["Key"]
