@@ -249,6 +249,7 @@ class Pipeline:
         self.stepfunctions = session.client("stepfunctions", endpoint_url=endpoint)
         stack = session.client("cloudformation", endpoint_url=endpoint).describe_stacks(StackName=stack_name)
         outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Stacks"][0]["Outputs"]}
+        self.stack_name = stack_name
         self.workflow = outputs.get("Workflow", "direct")
         self.uploads, self.table = outputs["UploadsBucketName"], outputs["ImageMetadataTableName"]
         self.thumbnails = outputs["ThumbnailsBucketName"]
@@ -442,14 +443,14 @@ def bench_mixed_load(pipeline_: Pipeline, count: int) -> None:
         raise SystemExit("load: the outcome does not add up (see above)")
 
 
-def stack_of_workflow(workflow: str) -> str:
-    """The emulator's stack in that mode: STACK_NAME's, or its companion, deployed when missing."""
-    main_workflow = Pipeline().workflow
-    if workflow == main_workflow:
-        return STACK_NAME
+def pipeline_of_workflow(workflow: str, main: Pipeline) -> Pipeline:
+    """The emulator's stack in that mode: STACK_NAME's (`main`), or its companion, deployed when
+    missing."""
+    if workflow == main.workflow:
+        return main
     name = f"{STACK_NAME}-{workflow}"
     try:
-        Pipeline(name)
+        return Pipeline(name)
     except ClientError:
         print(f"(deploying {name}, a {workflow}-mode stack beside {STACK_NAME}, to measure that mode)")
         subprocess.run(
@@ -458,7 +459,7 @@ def stack_of_workflow(workflow: str) -> str:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    return name
+        return Pipeline(name)
 
 
 def main() -> int:
@@ -495,12 +496,8 @@ def main() -> int:
         return 0
     results: dict[str, dict] = {}
     for workflow in args.workflows.split(","):
-        measured = Pipeline(stack_of_workflow(workflow))
-        print(
-            f"\n{workflow} mode: stack {STACK_NAME if measured.workflow == pipeline_.workflow else ''}",
-            end="",
-        )
-        print(f"{'' if measured.workflow == pipeline_.workflow else f'{STACK_NAME}-{workflow}'}")
+        measured = pipeline_of_workflow(workflow, pipeline_)
+        print(f"\n{workflow} mode: stack {measured.stack_name}")
         try:
             latency = bench_latency(measured, args.latency_uploads)
             invocations, transitions = costs_per_upload(measured)

@@ -427,20 +427,8 @@ function stepEntry(step) {
     " ",
     textElement("span", "took", took),
   );
-  if (step.error) {
-    const error = textElement("span", "error", stepError(step.error));
-    if (error.textContent !== step.error) error.title = step.error;
-    entry.append(" ", error);
-  }
+  if (step.error) entry.append(" ", textElement("span", "error", step.error));
   return entry;
-}
-
-function stepError(text) {
-  // "Type: message", as the API cut it (at most 300 characters), shown whole: the reason is at its
-  // end ("reading … failed: SlowDown"). A message that is data (a rejection carries the image's
-  // row as JSON) says nothing to a person: the type alone then; the row's Reason says why.
-  const [type, ...rest] = text.split(": ");
-  return /^[{[]/.test(rest.join(": ")) ? type : text;
 }
 
 async function showSteps(item) {

@@ -8,7 +8,7 @@ Results only move forward in time: a late or duplicate event for an older versio
 never replaces a newer result, and never deletes a rendition the newer row points to.
 
 Direct mode runs an upload in one call (process_upload); the Step Functions workflow runs the same
-steps as states of its own (prepare, record, the notification, record_retrying: handlers/workflow.py).
+steps as states of its own (prepare, record, the notification, record_retrying: handlers/workflow_steps.py).
 
 The adapters are reached through the small Protocols in removal.py, so the orchestration is unit-tested
 with in-memory fakes (tests/unit/image_pipeline/test_pipeline.py).
@@ -152,14 +152,14 @@ class ImagePipeline:
         """Record the row and tidy the renditions it replaces: the result, and the notification
         to publish (None when a newer version was recorded meanwhile: nothing to announce)."""
         row, outcome, written = prepared.row, prepared.outcome, prepared.written
-        image_id = str(row["ImageID"])
+        image_id, stale = str(row["ImageID"]), records.stale_attributes(row)
         try:
             try:
-                previous = self._table.record(row, remove=records.stale_attributes(row))
+                previous = self._table.record(row, remove=stale)
             except ConcurrentUpdateError as other:
                 if not self._is_current_of_a_tie(row, other.current):
                     raise
-                previous = self._table.record(row, remove=records.stale_attributes(row), current_version=True)
+                previous = self._table.record(row, remove=stale, current_version=True)
         except ConcurrentUpdateError as newer:
             # Ours are stale: delete what we wrote, but never a key the newer row points to
             # (keys are per upload, so none should be; this holds even if that ever changes).

@@ -142,15 +142,21 @@ def _error_text(details: dict) -> str:
     return ": ".join(part for part in (details.get("error"), _short_cause(details.get("cause"))) if part)
 
 
+def lambda_error_message(cause: str) -> str | None:
+    """A Lambda task's failure reaches Step Functions with its JSON (errorMessage, errorType,
+    stackTrace) as the cause: its message; None for any other cause (a service integration's)."""
+    parsed = _json_or_none(cause)
+    return str(parsed["errorMessage"]) if isinstance(parsed, dict) and "errorMessage" in parsed else None
+
+
 def _short_cause(cause: str | None) -> str | None:
-    """A Lambda error's cause is its JSON (errorMessage, errorType, stackTrace): the message. The
-    steps' ImageRejected carries the FAILED row as its message: its ErrorCode and ErrorMessage."""
+    """The cause in words: a Lambda error's message. The steps' ImageRejected carries the FAILED
+    row as its message: its ErrorCode and ErrorMessage."""
     if not cause:
         return None
-    parsed = _json_or_none(cause)
-    if not isinstance(parsed, dict) or "errorMessage" not in parsed:
+    message = lambda_error_message(cause)
+    if message is None:
         return cause[:300]
-    message = str(parsed["errorMessage"])
     row = _json_or_none(message)
     if isinstance(row, dict) and "ErrorCode" in row:
         return f"{row['ErrorCode']}: {row.get('ErrorMessage', '')}"[:300]

@@ -7,6 +7,7 @@ api/openapi.yaml describes exactly these routes.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from http import HTTPStatus
 
 import boto3
@@ -44,7 +45,15 @@ objects = ObjectStore(
 dynamodb = boto3.client("dynamodb")
 table = MetadataTable(dynamodb, settings.metadata_table)
 shares = ShareTable(dynamodb, settings.shares_table)
-executions = Executions(boto3.client("stepfunctions"))
+
+
+@cache
+def executions() -> Executions:
+    """Step Functions, created on the first steps request (direct mode's API never needs it;
+    a client costs milliseconds of every cold start)."""
+    return Executions(boto3.client("stepfunctions"))
+
+
 app = APIGatewayRestResolver(cors=CORSConfig(allow_origin="*", max_age=600))
 
 
@@ -175,7 +184,7 @@ def get_image_steps(image_id: str) -> dict:
     execution_arn = existing_row(image_id).get("ExecutionArn")
     if not execution_arn:
         return {"executionArn": None, "status": None, "steps": []}
-    status, steps = executions.steps(str(execution_arn))
+    status, steps = executions().steps(str(execution_arn))
     return {"executionArn": execution_arn, "status": status, "steps": [step.as_dict() for step in steps]}
 
 

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from image_pipeline.adapters.dynamodb import MetadataTable
 from image_pipeline.adapters.s3 import ObjectStore
 from image_pipeline.adapters.sns import Notifier
+from image_pipeline.adapters.workflow import lambda_error_message
 from image_pipeline.pipeline import ImagePipeline, Outcome, Prepared, Result
 from image_pipeline.settings import Settings
 
@@ -52,7 +53,10 @@ def prepare(event: Data) -> Data:
 
 def reject(event: Data) -> Data:
     """The Catch path: the FAILED row that prepare's ImageRejected carried."""
-    row = json.loads(json.loads(event["error"]["Cause"])["errorMessage"])
+    message = lambda_error_message(event["error"]["Cause"])
+    if message is None:
+        raise ValueError(f"the Catch carried no Lambda error: {event['error']}")
+    row = json.loads(message)
     return {"row": row, "outcome": Outcome.FAILED.value, "written": []}
 
 
@@ -91,14 +95,8 @@ def remove(event: Data) -> Data:
 def failure_reason(error: Data) -> str:
     """What the RETRYING row says, as direct mode would: our own errors' messages, others named."""
     name, cause = error.get("Error", ""), error.get("Cause", "")
-    try:
-        lambda_error = json.loads(cause)
-    except ValueError:
-        lambda_error = None
-    if isinstance(lambda_error, dict) and "errorMessage" in lambda_error:
-        if name == "StorageError":
-            return str(lambda_error["errorMessage"])
-        return f"{name}: {lambda_error['errorMessage']}"
+    if (message := lambda_error_message(cause)) is not None:
+        return message if name == "StorageError" else f"{name}: {message}"
     if name.startswith("SNS."):  # the state machine's own publish (an SDK integration)
         return f"publishing to {settings.notifications_topic_arn} failed: {name.removeprefix('SNS.')}"
     return f"{name}: {cause}"[:1000]

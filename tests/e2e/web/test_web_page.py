@@ -409,7 +409,7 @@ def test_the_details_show_the_workflow_steps_in_stepfunctions_mode_only(aws, emu
             ("RecordRow", "succeeded"),
             ("Notify", "succeeded"),
         ]
-        # In words: the rejection's type (the row's Reason says why), not the JSON it carries.
+        # In words (the API's: the rejection's type, code and reason), not the JSON it carries.
         assert steps[0]["error"].startswith("ImageRejected") and "{" not in steps[0]["error"], steps
         dialog.get_by_role("button", name="Close").click()
 
