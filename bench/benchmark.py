@@ -43,8 +43,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda"))
+sys.path.insert(0, str(ROOT))  # tests.e2e.messaging: how a queue subscribes to a topic
 
 import boto3  # noqa: E402
+import charts  # noqa: E402
+import latency_budget  # noqa: E402
 from botocore.exceptions import ClientError, EndpointConnectionError  # noqa: E402
 from image_pipeline.imaging import (  # noqa: E402
     Watermark,
@@ -62,6 +65,15 @@ SIZES = {"1 MP": (1152, 864), "12 MP": (4000, 3000), "24 MP": (6000, 4000)}
 RENDITION_SIZES = {"2 MP": (1632, 1224), "12 MP": (4000, 3000), "24 MP": (6000, 4000)}
 STACK_NAME = emulator_setting("STACK_NAME")
 WORKFLOWS = ("direct", "stepfunctions")
+# What `make bench` passes; a run without make talks to the emulator of this checkout.
+EMULATOR_ENVIRONMENT = {
+    "AWS_ENDPOINT_URL": emulator_endpoint(),
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": emulator_setting("AWS_DEFAULT_REGION"),
+}
+# The default declaration's thumbnail, alone.
+THUMBNAIL_ONLY = DEFAULT_RENDITIONS.split(",")[0]
 
 
 def photo_like_jpeg(width: int, height: int) -> bytes:
@@ -93,7 +105,9 @@ def median_ms(function, data: bytes, repeat: int) -> float:
     return statistics.median(timings_ms(function, data, repeat))
 
 
-def bench_thumbnails(repeat: int) -> None:
+def bench_thumbnails(repeat: int) -> dict[str, tuple[float, float, float]]:
+    """Per size: floor, pipeline and naive medians (ms)."""
+    figures = {}
     print("Thumbnail time per image (median ms, one core)")
     print(
         f"  {'size':6} {'floor (draft)':>14} {'pipeline':>10} {'vs floor':>9}"
@@ -108,6 +122,8 @@ def bench_thumbnails(repeat: int) -> None:
             f"  {label:6} {floor_ms:14.1f} {pipeline_ms:10.1f} {pipeline_ms / floor_ms:8.2f}x"
             f" {naive_ms:13.1f} {naive_ms / pipeline_ms:11.1f}x"
         )
+        figures[label] = (floor_ms, pipeline_ms, naive_ms)
+    return figures
 
 
 def machine() -> str:
@@ -243,18 +259,29 @@ class Pipeline:
             aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
             region_name=emulator_setting("AWS_DEFAULT_REGION"),
         )
-        endpoint = emulator_endpoint()
-        self.s3 = session.client("s3", endpoint_url=endpoint)
-        self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
-        self.stepfunctions = session.client("stepfunctions", endpoint_url=endpoint)
-        stack = session.client("cloudformation", endpoint_url=endpoint).describe_stacks(StackName=stack_name)
+        self.session, self.endpoint = session, emulator_endpoint()
+        self.s3 = session.client("s3", endpoint_url=self.endpoint)
+        self.dynamodb = session.client("dynamodb", endpoint_url=self.endpoint)
+        self.sns = session.client("sns", endpoint_url=self.endpoint)
+        self.stepfunctions = session.client("stepfunctions", endpoint_url=self.endpoint)
+        stack = session.client("cloudformation", endpoint_url=self.endpoint).describe_stacks(
+            StackName=stack_name
+        )
         outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Stacks"][0]["Outputs"]}
+        self.outputs = outputs
         self.stack_name = stack_name
         self.workflow = outputs.get("Workflow", "direct")
         self.uploads, self.table = outputs["UploadsBucketName"], outputs["ImageMetadataTableName"]
         self.thumbnails = outputs["ThumbnailsBucketName"]
         self.prefix = f"bench/{uuid.uuid4().hex[:8]}/"
         self.keys: list[str] = []
+
+    def function_timeout_ms(self) -> int:
+        functions = self.session.client("lambda", endpoint_url=self.endpoint)
+        configuration = functions.get_function_configuration(
+            FunctionName=self.outputs["ImageProcessorFunctionName"]
+        )
+        return configuration["Timeout"] * 1000
 
     def upload(self, name: str, data: bytes) -> str:
         key = self.prefix + name
@@ -272,6 +299,12 @@ class Pipeline:
                 return item
             time.sleep(0.005)
         raise TimeoutError(f"no final row for {key} within {timeout} s")
+
+    def row_status(self, key: str) -> str | None:
+        item = self.dynamodb.get_item(
+            TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}, ConsistentRead=True
+        ).get("Item")
+        return item["Status"]["S"] if item else None
 
     def thumbnail_count(self, name_prefix: str) -> int:
         pages = self.s3.get_paginator("list_objects_v2").paginate(
@@ -372,17 +405,27 @@ def emulator_cpu_seconds() -> tuple[float, float] | None:
 
 
 def bench_burst(pipeline_: Pipeline, count: int) -> tuple[float, float, tuple[float, float] | None]:
-    """Seconds until all of a burst is uploaded, and until every row exists; and the CPU seconds
-    the emulator and the functions spent on it (host mode)."""
+    """Seconds until all of a burst is uploaded, and until every upload is announced (its row
+    written: the notification follows the row); and the CPU seconds the emulator and the
+    functions spent on it (host mode). Waits on the notifications, not by polling the rows: a
+    poll every few ms per upload would cost the emulator more CPU than some of what it measures."""
     data = photo_like_jpeg(*SIZES["1 MP"])
-    cpu_before = emulator_cpu_seconds()
-    started = time.perf_counter()
-    keys = upload_in_parallel(pipeline_, "burst", [data] * count)
-    uploaded = time.perf_counter() - started
-    for key in keys:
-        pipeline_.wait_for_row(key)
-    elapsed = time.perf_counter() - started
-    cpu_after = emulator_cpu_seconds()
+    notifications = latency_budget.NotificationQueue(pipeline_, pipeline_.outputs["NotificationsTopicArn"])
+    try:
+        cpu_before = emulator_cpu_seconds()
+        started = time.perf_counter()
+        keys = upload_in_parallel(pipeline_, "burst", [data] * count)
+        uploaded = time.perf_counter() - started
+        announced = notifications.wait_for({image_id(pipeline_.uploads, key) for key in keys}, timeout=180)
+        elapsed = time.perf_counter() - started
+        cpu_after = emulator_cpu_seconds()
+    finally:
+        notifications.close()
+    if len(announced) != count:
+        raise SystemExit(f"burst: {count - len(announced)} of {count} uploads were never announced")
+    unsettled = [key for key in keys if pipeline_.row_status(key) != "PROCESSED"]
+    if unsettled:
+        raise SystemExit(f"burst: {len(unsettled)} announced uploads have no PROCESSED row")
     cpu = (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]) if cpu_before and cpu_after else None
     return uploaded, elapsed, cpu
 
@@ -417,21 +460,23 @@ def bench_mixed_load(pipeline_: Pipeline, count: int) -> None:
     def payload(number: int) -> bytes:
         return invalid[number % 3] if number % 4 == 3 else valid
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        keys = list(
-            pool.map(lambda number: pipeline_.upload(f"load-{number}.jpg", payload(number)), range(count))
-        )
+    notifications = latency_budget.NotificationQueue(pipeline_, pipeline_.outputs["NotificationsTopicArn"])
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            keys = list(
+                pool.map(lambda number: pipeline_.upload(f"load-{number}.jpg", payload(number)), range(count))
+            )
+        notifications.wait_for({image_id(pipeline_.uploads, key) for key in keys}, timeout=180)
+        elapsed = time.perf_counter() - started
+    finally:
+        notifications.close()
+    # Every upload counted from its row: one missing or not final is lost.
     statuses: dict[str, int] = {}
-    lost = 0
     for key in keys:
-        try:
-            status = pipeline_.wait_for_row(key, timeout=60)["Status"]["S"]
-        except TimeoutError:
-            lost += 1
-            continue
+        status = pipeline_.row_status(key) or "no row"
         statuses[status] = statuses.get(status, 0) + 1
-    elapsed = time.perf_counter() - started
+    lost = count - statuses.get("PROCESSED", 0) - statuses.get("FAILED", 0)
     expected_failed = sum(1 for number in range(count) if number % 4 == 3)
     thumbnails = pipeline_.thumbnail_count("load-")
     print(f"Load: {count} parallel uploads, {expected_failed} of them invalid")
@@ -444,22 +489,47 @@ def bench_mixed_load(pipeline_: Pipeline, count: int) -> None:
 
 
 def pipeline_of_workflow(workflow: str, main: Pipeline) -> Pipeline:
-    """The emulator's stack in that mode: STACK_NAME's (`main`), or its companion, deployed when
-    missing."""
+    """The emulator's stack in that mode: STACK_NAME's (`main`), or its companion."""
     if workflow == main.workflow:
         return main
-    name = f"{STACK_NAME}-{workflow}"
+    return companion_stack(workflow, {"WORKFLOW": workflow}, f"a {workflow}-mode stack")
+
+
+def companion_stack(suffix: str, parameters: dict[str, str], what: str) -> Pipeline:
+    """<STACK_NAME>-<suffix>, deployed beside STACK_NAME with these template parameters (as
+    environment variables, like make's) when it is missing, as the tests do."""
+    name = f"{STACK_NAME}-{suffix}"
     try:
         return Pipeline(name)
     except ClientError:
-        print(f"(deploying {name}, a {workflow}-mode stack beside {STACK_NAME}, to measure that mode)")
+        print(f"(deploying {name}, {what} beside {STACK_NAME}, to measure it)")
         subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "deploy_stack.py"), "deploy", "--stack-name", name],
-            env={**os.environ, "WORKFLOW": workflow, "HOT_RELOAD": ""},
+            env={**EMULATOR_ENVIRONMENT, **os.environ, **parameters, "HOT_RELOAD": ""},
             check=True,
             stdout=subprocess.DEVNULL,
         )
         return Pipeline(name)
+
+
+def thumbnail_only_stack() -> Pipeline:
+    """A direct-mode stack that makes the default thumbnail alone: the pipeline as it was when
+    issue 12's goals were set, so its budget shows what is not image work."""
+    return companion_stack(
+        "thumbnail-only",
+        {"WORKFLOW": "direct", "RENDITIONS": THUMBNAIL_ONLY},
+        "a stack making only the thumbnail",
+    )
+
+
+def measure_budget(pipeline_: Pipeline, count: int) -> latency_budget.Budget:
+    data = photo_like_jpeg(*RENDITION_SIZES["2 MP"])
+    try:
+        uploads = latency_budget.measure_uploads(pipeline_, data, count)
+        service = latency_budget.service_times(pipeline_, data, count)
+    finally:
+        pipeline_.clean_up()
+    return latency_budget.Budget(uploads, service)
 
 
 def main() -> int:
@@ -468,18 +538,27 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per thumbnail measurement")
     parser.add_argument("--latency-uploads", type=int, default=40)
-    parser.add_argument("--burst", type=int, default=100)
+    parser.add_argument("--budget-uploads", type=int, default=30, help="uploads the latency budget follows")
+    parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--load", type=int, default=300, help="mixed valid/invalid uploads")
     parser.add_argument("--thumbnails-only", action="store_true", help="skip the end-to-end figures")
+    parser.add_argument(
+        "--charts",
+        type=Path,
+        default=ROOT / "build" / "bench",
+        help="where the charts go (the README's come from a run with --charts docs)",
+    )
     parser.add_argument(
         "--workflows", default=",".join(WORKFLOWS), help="the workflow modes to measure end to end"
     )
     parser.add_argument(
-        "--only", choices=("thumbnails", "renditions"), help="run one of the sections that need no emulator"
+        "--only",
+        choices=("thumbnails", "renditions", "budget"),
+        help="one section: thumbnails and renditions need no emulator, budget does",
     )
     args = parser.parse_args()
 
-    end_to_end = not (args.thumbnails_only or args.only)
+    end_to_end = not args.thumbnails_only and args.only in (None, "budget")
     try:
         # Before minutes of image benchmarks: is there a pipeline to measure end to end?
         pipeline_ = Pipeline() if end_to_end else None
@@ -487,12 +566,42 @@ def main() -> int:
         print(f"error: the end-to-end benchmarks need the pipeline (`make up`): {error}", file=sys.stderr)
         print("  (bench/benchmark.py --only renditions|thumbnails runs without it)", file=sys.stderr)
         return 1
-    print(f"Machine: {machine()}")
+    measured_on = machine()
+    print(f"Machine: {measured_on}")
+    drawing = charts.pyplot() is not None
+    if drawing:
+        args.charts.mkdir(parents=True, exist_ok=True)
+    else:
+        print("(no charts: matplotlib is not installed; make venv installs it)")
     if args.only in (None, "thumbnails"):
-        bench_thumbnails(args.repeat)
+        figures = bench_thumbnails(args.repeat)
+        if drawing:
+            charts.thumbnail_chart(args.charts / "bench-thumbnails.png", figures, measured_on)
     if args.only in (None, "renditions"):
         bench_renditions(args.repeat)
     if pipeline_ is None:
+        return 0
+    budgets: dict[str, latency_budget.Budget] = {}
+    bursts: dict[str, tuple[int, float, tuple[float, float] | None]] = {}
+    if "direct" in args.workflows.split(","):
+        direct, thumbnail_only = pipeline_of_workflow("direct", pipeline_), thumbnail_only_stack()
+        renditions = len(parse_renditions(direct.outputs["Renditions"]))
+        budgets[f"{renditions} renditions"] = measure_budget(direct, args.budget_uploads)
+        budgets["thumbnail only"] = measure_budget(thumbnail_only, args.budget_uploads)
+        latency_budget.print_budget(budgets)
+        if drawing:
+            medians = {
+                label: {line: budget.median_line(line) for line in budget.lines[0]}
+                for label, budget in budgets.items()
+            }
+            charts.budget_chart(args.charts / "bench-latency-budget.png", medians, measured_on)
+        if args.only != "budget":
+            try:
+                bursts["thumbnail only"] = (args.burst, *bench_burst(thumbnail_only, args.burst)[1:])
+            finally:
+                thumbnail_only.clean_up()
+    if args.only == "budget":
+        latency_budget.print_goals(budgets, bursts)
         return 0
     results: dict[str, dict] = {}
     for workflow in args.workflows.split(","):
@@ -515,6 +624,9 @@ def main() -> int:
             "transitions": transitions,
         }
     print_modes(results, args.latency_uploads, args.burst)
+    if "direct" in results:
+        bursts = {f"{renditions} renditions": (args.burst, *results["direct"]["burst"][1:]), **bursts}
+    latency_budget.print_goals(budgets, bursts)
     return 0
 
 

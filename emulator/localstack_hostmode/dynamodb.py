@@ -8,16 +8,24 @@ transactions) in-process. This provider implements no operation itself; every on
 moto applies an UpdateItem attribute by attribute to the live item, so a concurrent reader could
 see a half-written item, which real DynamoDB never shows. Operations are therefore serialised:
 each request sees the table before or after another, never in between.
+
+moto's UpdateItem costs ~0.6 ms per assignment (the pipeline's new row, 22 of them: 15 ms in
+process, against 0.7 ms for a small PutItem); `lighten_update_expressions` takes out what does no
+work for the result (make bench: the latency budget's row write line).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from localstack.aws.api.dynamodb import DynamodbApi
 from localstack.aws.skeleton import DispatchTable
 from localstack.services.moto import MotoFallbackDispatcher
 from localstack.services.plugins import ServiceLifecycleHook
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, UpdateExpression
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.parsing.validators import ActionCountValidator
 
 
 class MotoDynamoDBProvider(DynamodbApi, ServiceLifecycleHook):
@@ -37,3 +45,38 @@ def serialised_moto_dispatcher(provider: MotoDynamoDBProvider) -> DispatchTable:
         return call
 
     return {operation: serialised(handler) for operation, handler in table.items()}
+
+
+def lighten_update_expressions() -> None:
+    """Three changes to moto's UpdateItem that refuse and compute exactly what it did, in half the
+    time (the pipeline's new row, 22 assignments, in process: 15.0 -> 7.5 ms).
+
+    * "One SET, REMOVE and ADD section at most" was checked at every node of the expression's tree,
+      and the tree nests one node per action: quadratic (4 ms of the 15). The root's clauses are
+      all of the tree's, so checking the root alone refuses the same expressions.
+    * Each of the ten passes over the tree rebuilt, at every node, the tuple of node types it works
+      on (1.4 ms); those types are fixed per pass (`_processing_map`'s keys), so they are kept.
+    * The parsed expression is kept per expression text (a writer sends the same text again and
+      again, only the values change; 1.2 ms). moto only reads a parsed tree, or deep-copies it
+      before working on it (validators.Validator), so a kept tree is never changed.
+    """
+    check_everywhere = ActionCountValidator.traverse
+
+    def check_at_the_root(self: ActionCountValidator, node: object) -> object:
+        if isinstance(node, UpdateExpression):
+            return self.verify_action_counts(node)
+        return check_everywhere(self, node)
+
+    ActionCountValidator.traverse = check_at_the_root
+
+    kinds_of_pass: dict[type, tuple[type, ...]] = {}
+
+    def nodes_to_be_processed(self: DepthFirstTraverser) -> tuple[type, ...]:
+        kinds = kinds_of_pass.get(type(self))
+        if kinds is None:
+            kinds = kinds_of_pass[type(self)] = tuple(self._processing_map())
+        return kinds
+
+    DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed
+    parse = UpdateExpressionParser.make.__func__
+    UpdateExpressionParser.make = classmethod(functools.lru_cache(maxsize=256)(parse))

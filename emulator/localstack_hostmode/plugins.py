@@ -18,6 +18,11 @@ class HostProcessExecutorPlugin(RuntimeExecutorPlugin):
 @aws_provider(api="dynamodb", name="moto")
 def dynamodb_moto() -> Service:
     """Selected with ``PROVIDER_OVERRIDE_DYNAMODB=moto``."""
-    from localstack_hostmode.dynamodb import MotoDynamoDBProvider, serialised_moto_dispatcher
+    from localstack_hostmode.dynamodb import (
+        MotoDynamoDBProvider,
+        lighten_update_expressions,
+        serialised_moto_dispatcher,
+    )
 
+    lighten_update_expressions()
     return Service.for_provider(MotoDynamoDBProvider(), dispatch_table_factory=serialised_moto_dispatcher)

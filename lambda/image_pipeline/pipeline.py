@@ -16,6 +16,7 @@ with in-memory fakes (tests/unit/image_pipeline/test_pipeline.py).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
@@ -41,6 +42,7 @@ from image_pipeline.removal import (
     Result,
 )
 from image_pipeline.settings import Settings
+from image_pipeline.timings import timings
 
 __all__ = ["ImagePipeline", "Outcome", "Prepared", "Result"]
 
@@ -82,7 +84,8 @@ class ImagePipeline:
                 return prepared
             result, notification = self.record(prepared)
             if notification is not None:
-                self._notifier.announce(notification)
+                with timings.stage("announce"):
+                    self._notifier.announce(notification)
             return result
         except Exception as error:
             # A service failure, an encoder failing on a valid image, or a bug of ours: never the
@@ -109,9 +112,10 @@ class ImagePipeline:
             logger.warning("refusing to process the pipeline's own output s3://%s/%s", bucket, key)
             return Result(Outcome.IGNORED, image_id, "renditions are never processed")
         try:
-            source, data = self._objects.read_source(
-                bucket, key, etag, event_time, self._settings.max_upload_bytes
-            )
+            with timings.stage("read"):
+                source, data = self._objects.read_source(
+                    bucket, key, etag, event_time, self._settings.max_upload_bytes
+                )
         except SourceObjectMissingError as missing:
             return Result(Outcome.GONE, image_id, str(missing))
         except SourceObjectChangedError as changed:
@@ -124,7 +128,8 @@ class ImagePipeline:
                     f"{source.size:,} bytes is over the limit of {self._settings.max_upload_bytes:,} bytes",
                 )
             watermark = self.watermark() if any(spec.watermark for spec in specs) else None
-            rendered = imaging.make_renditions(data, specs, watermark, self._settings.max_image_pixels)
+            with timings.stage("render"):
+                rendered = imaging.make_renditions(data, specs, watermark, self._settings.max_image_pixels)
         except ImageRejectedError as rejected:
             row = records.failed_row(
                 source, Status.FAILED, rejected.code, rejected.message, records.utc_now()
@@ -137,16 +142,31 @@ class ImagePipeline:
             )
             for rendition in rendered.renditions
         }
-        for rendition in rendered.renditions:
-            self._objects.write_rendition(
-                self._outputs.bucket, keys[rendition.name], rendition.data, rendition.content_type
-            )
+        with timings.stage("store"):
+            self._store(rendered.renditions, keys)
         row = records.processed_row(
             source, rendered, self._outputs.bucket, keys, self._settings.keep_location, records.utc_now()
         )
         return Prepared(
             row, Outcome.PROCESSED, written={(self._outputs.bucket, key) for key in keys.values()}
         )
+
+    def _store(self, renditions: tuple[imaging.Rendition, ...], keys: dict[str, str]) -> None:
+        """All renditions at once: each PUT mostly waits for S3, so they overlap (boto3 clients
+        are thread-safe); the first failure is raised once every write has ended."""
+        with ThreadPoolExecutor(max_workers=len(renditions) or 1) as writers:
+            writes = [
+                writers.submit(
+                    self._objects.write_rendition,
+                    self._outputs.bucket,
+                    keys[rendition.name],
+                    rendition.data,
+                    rendition.content_type,
+                )
+                for rendition in renditions
+            ]
+        for write in writes:
+            write.result()
 
     def record(self, prepared: Prepared) -> tuple[Result, Row | None]:
         """Record the row and tidy the renditions it replaces: the result, and the notification
@@ -155,7 +175,8 @@ class ImagePipeline:
         image_id, stale = str(row["ImageID"]), records.stale_attributes(row)
         try:
             try:
-                previous = self._table.record(row, remove=stale)
+                with timings.stage("record"):
+                    previous = self._table.record(row, remove=stale)
             except ConcurrentUpdateError as other:
                 if not self._is_current_of_a_tie(row, other.current):
                     raise

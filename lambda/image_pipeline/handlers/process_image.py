@@ -18,16 +18,17 @@ from image_pipeline.adapters.sns import Notifier
 from image_pipeline.changes import Change, from_s3_record, is_removal
 from image_pipeline.pipeline import ImagePipeline
 from image_pipeline.settings import Settings
+from image_pipeline.timings import timed, timings
 
 logger = Logger()
 settings = Settings.from_environment(direct_mode=True)
 # Clients once per execution environment: creating them costs more than a thumbnail.
-dynamodb = boto3.client("dynamodb")
+dynamodb = timings.instrument(boto3.client("dynamodb"))
 pipeline = ImagePipeline(
     settings,
-    ObjectStore(boto3.client("s3")),
+    ObjectStore(timings.instrument(boto3.client("s3"))),
     MetadataTable(dynamodb, settings.metadata_table),
-    Notifier(boto3.client("sns"), settings.notifications_topic_arn),
+    Notifier(timings.instrument(boto3.client("sns")), settings.notifications_topic_arn),
 )
 # S3 delivers events at least once. A change is one event name, object version and time: a
 # redelivery repeats all of them (however its key is URL-encoded), a new upload of the key does not.
@@ -51,6 +52,7 @@ def handle_change(change: Change) -> dict[str, str]:
     return result.as_dict()
 
 
+@timed(logger)
 @logger.inject_lambda_context
 @event_source(data_class=S3Event)
 def handler(event: S3Event, context: LambdaContext) -> dict[str, list[dict[str, str]]]:

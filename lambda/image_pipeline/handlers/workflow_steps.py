@@ -20,14 +20,16 @@ from image_pipeline.adapters.sns import Notifier
 from image_pipeline.adapters.workflow import lambda_error_message
 from image_pipeline.pipeline import ImagePipeline, Outcome, Prepared, Result
 from image_pipeline.settings import Settings
+from image_pipeline.timings import timed, timings
 
 logger = Logger()
 settings = Settings.from_environment()
 pipeline = ImagePipeline(
     settings,
-    ObjectStore(boto3.client("s3")),
-    MetadataTable(boto3.client("dynamodb"), settings.metadata_table),
-    Notifier(boto3.client("sns"), settings.notifications_topic_arn),  # removals announce themselves
+    ObjectStore(timings.instrument(boto3.client("s3"))),
+    MetadataTable(timings.instrument(boto3.client("dynamodb")), settings.metadata_table),
+    # Removals announce themselves; an upload's notification is the state machine's own publish.
+    Notifier(timings.instrument(boto3.client("sns")), settings.notifications_topic_arn),
 )
 Data = dict
 
@@ -111,6 +113,7 @@ STEPS: dict[str, Callable[[Data], Data]] = {
 }
 
 
+@timed(logger)
 @logger.inject_lambda_context
 def handler(event: Data, context: LambdaContext) -> Data:
     step = STEPS[event["step"]]

@@ -171,3 +171,71 @@ def test_readers_never_see_a_half_written_item(aws, table):
         done.set()
         reader.join()
     assert not torn, f"{len(torn)} half-written items seen, e.g. {torn[0]}"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "SET Title = :a SET Width = :b",
+        "REMOVE Title REMOVE Width",
+        "ADD Width :b ADD Height :b",
+        "SET Title = :a REMOVE Stale SET Width = :b",  # the second SET after another section
+    ],
+)
+def test_an_update_with_a_section_twice_is_refused(aws, table, expression):
+    """DynamoDB allows each of SET, REMOVE, ADD once per update expression; the check that host
+    mode makes once at the root must refuse what it refused everywhere, wherever the repeat is."""
+    key = {"Album": {"S": "sections"}, "ImageID": {"S": "1"}}
+    aws("dynamodb").put_item(TableName=table.name, Item={**key, "Title": {"S": "OLD"}})
+    values = {":a": {"S": "NEW"}, ":b": {"N": "1"}}
+    used = {name: value for name, value in values.items() if name in expression}
+    with pytest.raises(ClientError) as raised:
+        aws("dynamodb").update_item(
+            TableName=table.name,
+            Key=key,
+            UpdateExpression=expression,
+            **({"ExpressionAttributeValues": used} if used else {}),
+        )
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert "can only be used once in an update expression" in raised.value.response["Error"]["Message"]
+    item = aws("dynamodb").get_item(TableName=table.name, Key=key, ConsistentRead=True)["Item"]
+    assert item == {**key, "Title": {"S": "OLD"}}
+
+
+def test_one_update_expression_many_times_applies_each_requests_values(aws, table):
+    """A writer sends the same expression text with other values (the pipeline's row write): every
+    item gets its own values, keeps what if_not_exists keeps, and drops what REMOVE names, whether
+    it is new or not (host mode keeps the parsed expression per text)."""
+    client = aws("dynamodb")
+    expression = "SET #s = :status, Width = :width, Created = if_not_exists(Created, :now) REMOVE Stale"
+    for round_ in range(2):  # the first round creates the items, the second updates them
+        for number in range(5):
+            client.update_item(
+                TableName=table.name,
+                Key={"Album": {"S": "same"}, "ImageID": {"S": str(number)}},
+                UpdateExpression=expression,
+                ExpressionAttributeNames={"#s": "Status"},
+                ExpressionAttributeValues={
+                    ":status": {"S": f"round-{round_}"},
+                    ":width": {"N": str(100 * number + round_)},
+                    ":now": {"S": f"created-in-round-{round_}"},
+                },
+            )
+            if round_ == 0:
+                client.update_item(
+                    TableName=table.name,
+                    Key={"Album": {"S": "same"}, "ImageID": {"S": str(number)}},
+                    UpdateExpression="SET Stale = :x",
+                    ExpressionAttributeValues={":x": {"S": "to be removed"}},
+                )
+    items = table.query(KeyConditionExpression=Key("Album").eq("same"), ConsistentRead=True)["Items"]
+    assert sorted(items, key=lambda item: item["ImageID"]) == [
+        {
+            "Album": "same",
+            "ImageID": str(number),
+            "Status": "round-1",
+            "Width": 100 * number + 1,
+            "Created": "created-in-round-0",
+        }
+        for number in range(5)
+    ]

@@ -185,23 +185,62 @@ def test_24_megapixel_photo_within_memory_and_timeout(aws, stack, upload, wait_f
     assert duration_ms < configuration["Timeout"] * 1000
 
 
-def wait_for_report_line(aws, function_name: str, source_key: str, timeout: float = 30) -> str:
-    """The REPORT line of the invocation that processed source_key (found via its structured log)."""
+def wait_for_report_line(aws, function_name: str, source_key: str) -> str:
+    """The REPORT line of the invocation that processed source_key."""
+    return next(line for line in invocation_log(aws, function_name, source_key) if line.startswith("REPORT"))
+
+
+def invocation_log(aws, function_name: str, source_key: str, timeout: float = 30) -> list[str]:
+    """The log lines of the invocation that processed source_key (found via its structured log),
+    once its REPORT line is there."""
     logs = aws("logs")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function_name}")
-        messages = [event["message"] for page in pages for event in page["events"]]
-        request_ids = [
-            json.loads(message)["function_request_id"]
-            for message in messages
-            if message.startswith("{") and json.loads(message).get("source_key") == source_key
-        ]
-        reports = [m for m in messages if request_ids and m.startswith(f"REPORT RequestId: {request_ids[0]}")]
-        if reports:
-            return reports[0]
+        events = [event for page in pages for event in page["events"]]
+        structured = [json.loads(event["message"]) for event in events if event["message"].startswith("{")]
+        ids = [line["function_request_id"] for line in structured if line.get("source_key") == source_key]
+        # START/END/REPORT name the request id, and so does every structured line.
+        mine = [event["message"].strip() for event in events if ids and ids[0] in event["message"]]
+        if any(line.startswith("REPORT") for line in mine):
+            return mine
         time.sleep(0.2)
     raise AssertionError(f"no REPORT line for the invocation that processed {source_key} within {timeout} s")
+
+
+@pytest.mark.workflows("direct")
+def test_an_upload_logs_where_its_time_went_in_eight_aws_calls(aws, stack, upload, wait_for_row):
+    """The "timings" line make bench builds its latency budget from: every AWS call of the upload,
+    the stages around them, and the deadline Lambda handed over, on the machine's clock."""
+    uploaded = upload("timed.jpg", images.jpeg(1600, 1200))
+    wait_for_row(uploaded.image_id)
+    lines = invocation_log(aws, stack.function_name, uploaded.key)
+    timings = next(json.loads(line) for line in lines if '"message":"timings"' in line)
+    report_ms = float(re.search(r"\tDuration: ([\d.]+) ms", lines[-1])[1])
+
+    spans = timings["spans"]
+    calls = [name for name, _, _ in spans if "." in name]
+    renditions = ["s3.PutObject"] * len(stack.renditions)
+    assert calls == [
+        "dynamodb.PutItem",  # the idempotency record
+        "s3.GetObject",
+        *renditions,
+        "dynamodb.UpdateItem",  # the row
+        "sns.Publish",
+        "dynamodb.UpdateItem",  # the idempotency record completed
+    ]
+    stages = [name for name, _, _ in spans if "." not in name]
+    assert stages == ["read", "render", "store", "record", "announce"]
+    store = next(span for span in spans if span[0] == "store")
+    for name, offset, duration in spans:
+        assert offset >= 0 and offset + duration <= timings["elapsed_us"]
+        if name == "s3.PutObject":  # the renditions' writes happen inside the store stage
+            assert store[1] <= offset and offset + duration <= store[1] + store[2]
+    assert timings["elapsed_us"] / 1000 <= report_ms
+    # Lambda handed the invocation over shortly before the handler started: deadline - timeout.
+    timeout_ms = aws("lambda").get_function_configuration(FunctionName=stack.function_name)["Timeout"] * 1000
+    handed_over_ms = timings["deadline_ms"] - timeout_ms
+    assert 0 <= timings["started_ns"] / 1e6 - handed_over_ms < 1000
 
 
 def test_a_source_key_with_dot_dot_segments_gets_safe_rendition_keys(aws, upload, wait_for_row):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from dataclasses import replace
 
 import pytest
@@ -40,6 +41,7 @@ class FakeObjects:
         self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}
         self.fail_writes_after: int | None = None
         self.reads: list[tuple[str, str]] = []
+        self._writing = threading.Lock()  # the pipeline writes renditions from several threads
 
     def put(self, bucket: str, key: str, data: bytes) -> str:
         self.objects[(bucket, key)] = (data, "image/jpeg")
@@ -70,11 +72,12 @@ class FakeObjects:
         return self.etag(bucket, key) if (bucket, key) in self.objects else None
 
     def write_rendition(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
-        if self.fail_writes_after is not None:
-            if self.fail_writes_after == 0:
-                raise StorageError(f"writing s3://{bucket}/{key} failed: SlowDown")
-            self.fail_writes_after -= 1
-        self.objects[(bucket, key)] = (data, content_type)
+        with self._writing:
+            if self.fail_writes_after is not None:
+                if self.fail_writes_after == 0:
+                    raise StorageError(f"writing s3://{bucket}/{key} failed: SlowDown")
+                self.fail_writes_after -= 1
+            self.objects[(bucket, key)] = (data, content_type)
 
     def delete(self, bucket: str, key: str) -> None:
         self.objects.pop((bucket, key), None)
