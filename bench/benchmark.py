@@ -2,18 +2,24 @@
 
     make bench            (the emulator must be up: make up)
     .venv/bin/python bench/benchmark.py --only renditions     (no emulator needed)
+    .venv/bin/python bench/benchmark.py --only budget         (the latency budget alone)
 
 1. Thumbnail time per image, one core, for 1, 12 and 24 MP photo-like JPEGs (q90, 4:2:0):
    the pipeline's make_thumbnail, next to the floor (decoding the same JPEG at Pillow's smallest
    DCT scale with draft mode) and a naive baseline (Image.open(...).resize((300, 300))).
 2. Upload -> row latency on a warm pipeline, p50/p95, one upload at a time.
-3. Throughput for a burst of 100 parallel uploads: seconds until every row exists.
+3. Throughput for a burst of 200 parallel uploads: seconds until every upload is announced (on
+   a queue subscribed to the topic), and the CPU the emulator and the functions spent on it.
 4. Load: 300 parallel uploads, one in four invalid: every upload must end as exactly one
    PROCESSED or FAILED row, with one thumbnail per PROCESSED row; lost uploads are counted.
    2-4 run in both workflow modes, side by side: the emulator's stack (STACK_NAME) and its
-   companion of the other mode (<STACK_NAME>-<mode>, deployed here when it is missing, as the
+   companion of the other mode (<STACK_NAME>-<mode>, deployed or brought up to date here, as the
    tests do), with what an upload costs in each: Lambda invocations and, in stepfunctions mode,
    state transitions (counted from an execution's history), the units AWS bills.
+6. The latency budget (latency_budget.py): 30 warm 2 MP uploads, stage by stage from the S3 PUT
+   to the notification, for the direct-mode stack and a thumbnail-only one
+   (<STACK_NAME>-thumbnail-only); the same calls' service time from here; issue 12's goals.
+   Charts (charts.py, matplotlib) go to --charts (build/bench; the README's: docs).
 5. Renditions (no emulator): make_renditions with the default declaration on 2, 12 and 24 MP
    JPEGs, next to today's single thumbnail (make_thumbnail) and the floor: decoding at the DCT
    scale the largest rendition needs plus encoding each output once with the same settings
@@ -496,20 +502,18 @@ def pipeline_of_workflow(workflow: str, main: Pipeline) -> Pipeline:
 
 
 def companion_stack(suffix: str, parameters: dict[str, str], what: str) -> Pipeline:
-    """<STACK_NAME>-<suffix>, deployed beside STACK_NAME with these template parameters (as
-    environment variables, like make's) when it is missing, as the tests do."""
+    """<STACK_NAME>-<suffix>, beside STACK_NAME with these template parameters (as environment
+    variables, like make's): deployed, or brought up to date with this checkout's code (a stack
+    left by an older checkout would measure old code), as the tests do."""
     name = f"{STACK_NAME}-{suffix}"
-    try:
-        return Pipeline(name)
-    except ClientError:
-        print(f"(deploying {name}, {what} beside {STACK_NAME}, to measure it)")
-        subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "deploy_stack.py"), "deploy", "--stack-name", name],
-            env={**EMULATOR_ENVIRONMENT, **os.environ, **parameters, "HOT_RELOAD": ""},
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        return Pipeline(name)
+    print(f"(deploying {name}, {what} beside {STACK_NAME}, to measure it)")
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "deploy_stack.py"), "deploy", "--stack-name", name],
+        env={**EMULATOR_ENVIRONMENT, **os.environ, **parameters, "HOT_RELOAD": ""},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return Pipeline(name)
 
 
 def thumbnail_only_stack() -> Pipeline:
@@ -612,7 +616,8 @@ def main() -> int:
             invocations, transitions = costs_per_upload(measured)
             burst = bench_burst(measured, args.burst)
             print(
-                f"Burst of {args.burst}: all uploaded after {burst[0]:.1f} s, all rows after {burst[1]:.1f} s"
+                f"Burst of {args.burst}: all uploaded after {burst[0]:.1f} s,"
+                f" all announced after {burst[1]:.1f} s"
             )
             bench_mixed_load(measured, args.load)
         finally:

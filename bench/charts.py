@@ -99,7 +99,9 @@ def budget_chart(path: Path, budgets: dict[str, dict[str, float]], machine: str)
         axes.text(left + 2, row, f"{left:.0f} ms", va="center", fontsize=9)
     axes.set_yticks(range(len(configurations)), configurations)
     axes.invert_yaxis()
-    axes.set_xlabel("ms from the S3 PUT to the SNS notification received (medians; 2 MP JPEG, warm)")
+    axes.set_xlabel(
+        "ms from the S3 PUT to the SNS notification received: each line's median, added (2 MP JPEG, warm)"
+    )
     axes.set_title("Where an upload's time goes (host mode)", fontsize=11)
     axes.legend(ncol=5, fontsize=7.5, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.32))
     axes.spines[["top", "right"]].set_visible(False)

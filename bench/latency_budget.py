@@ -17,6 +17,7 @@ of data: their own service time, the yardstick for the function's REPORT Duratio
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from botocore.exceptions import ClientError
 from image_pipeline.adapters.dynamodb import MetadataTable, _from_item
 from image_pipeline.imaging import Watermark, make_renditions
 from image_pipeline.records import image_id, stale_attributes
@@ -118,11 +120,12 @@ def function_log(pipeline, request_ids_by_key: dict[str, str] | None = None, sin
                     timings_by_request[line["function_request_id"]] = line
                 elif line.get("message") == "handled":
                     keys_by_request[line["function_request_id"]] = line["source_key"]
-    return {
-        keys_by_request[request]: (timings, durations.get(request))
-        for request, timings in timings_by_request.items()
-        if request in keys_by_request
-    }
+    found: dict[str, tuple[dict, float | None]] = {}
+    for request, timings in timings_by_request.items():  # in the order they were logged
+        if request in keys_by_request:
+            # The first invocation of a key: a redelivery after it would be a no-op's line.
+            found.setdefault(keys_by_request[request], (timings, durations.get(request)))
+    return found
 
 
 def measure_uploads(pipeline, data: bytes, count: int) -> list[Upload]:
@@ -149,6 +152,13 @@ def measure_uploads(pipeline, data: bytes, count: int) -> list[Upload]:
     for upload in uploads:
         row = pipeline.wait_for_row(upload.key)
         upload.event_ms = epoch_ms(row["SourceEventTime"]["S"])
+        # The event is made while the PUT is answered: anything else means the emulator's clock
+        # is not epoch time (LocalStack stamps events with local time; host mode runs it in UTC).
+        if not upload.put_sent_ns // 1_000_000 - 1 <= upload.event_ms <= upload.put_done_ns // 1_000_000 + 1:
+            raise SystemExit(
+                f"budget: S3's event time {row['SourceEventTime']['S']} is not within its PUT;"
+                " is the emulator running in another time zone than UTC?"
+            )
     deadline = time.monotonic() + 30
     while True:  # the emulator stores an invocation's log lines after it ends
         logged = function_log(pipeline, since_ms=since_ms)
@@ -263,13 +273,28 @@ def service_times(pipeline, data: bytes, repeat: int) -> dict[str, list[float]]:
                 call(number)
                 times[label].append((time.perf_counter() - started) * 1000)
     finally:
-        queue.close()
-        pipeline.sns.delete_topic(TopicArn=topic)
-        dynamodb.delete_item(TableName=pipeline.table, Key={"ImageID": {"S": probe}})
-        for number in range(-1, repeat):
-            dynamodb.delete_item(TableName=idempotency, Key={"id": {"S": f"{probe}-{number}"}})
-        for rendition in renditions:
-            s3.delete_object(Bucket=pipeline.thumbnails, Key=f"bench-probe/{probe}/{rendition.name}")
+        # Every probe is named by its own uuid: nothing else can be deleted here. Each removal is
+        # tried even when one before it fails.
+        removals = [
+            queue.close,
+            lambda: pipeline.sns.delete_topic(TopicArn=topic),
+            lambda: dynamodb.delete_item(TableName=pipeline.table, Key={"ImageID": {"S": probe}}),
+            *(
+                lambda number=number: dynamodb.delete_item(
+                    TableName=idempotency, Key={"id": {"S": f"{probe}-{number}"}}
+                )
+                for number in range(-1, repeat)
+            ),
+            *(
+                lambda rendition=rendition: s3.delete_object(
+                    Bucket=pipeline.thumbnails, Key=f"bench-probe/{probe}/{rendition.name}"
+                )
+                for rendition in renditions
+            ),
+        ]
+        for removal in removals:
+            with contextlib.suppress(ClientError):
+                removal()
     return times
 
 

@@ -182,6 +182,8 @@ start_host() {
   # point it at init/, the same files docker-compose mounts into the container.
   # OVERRIDE_IN_DOCKER=0: even when this machine is itself a container, LocalStack runs as a host
   # process here and must keep its files under FILESYSTEM_ROOT, not in /etc/localstack or /tmp.
+  # TZ=UTC, as in its container and on AWS: LocalStack stamps S3 events with local time and a "Z",
+  # so on a machine in another time zone every S3 event time would be off by hours.
   mkdir -p "$FILESYSTEM_ROOT/etc/localstack/init"
   ln -sfn "$ROOT/init" "$FILESYSTEM_ROOT/etc/localstack/init/ready.d"
   local dns_address=0 dns_upstream=${DNS_SERVER:-}  # 0: off (an empty value would mean 0.0.0.0:53)
@@ -201,6 +203,7 @@ start_host() {
     LOCALSTACK_HOST="localhost:$PORT" \
     FILESYSTEM_ROOT="$FILESYSTEM_ROOT" \
     OVERRIDE_IN_DOCKER=0 \
+    TZ=UTC \
     SERVICES="$ALL_SERVICES" \
     DNS_ADDRESS="$dns_address" DNS_PORT="${LOCALSTACK_DNS_PORT:-53}" DNS_SERVER="$dns_upstream" \
     SKIP_SSL_CERT_DOWNLOAD=1 \

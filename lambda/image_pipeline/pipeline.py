@@ -153,7 +153,8 @@ class ImagePipeline:
 
     def _store(self, renditions: tuple[imaging.Rendition, ...], keys: dict[str, str]) -> None:
         """All renditions at once: each PUT mostly waits for S3, so they overlap (boto3 clients
-        are thread-safe); the first failure is raised once every write has ended."""
+        are thread-safe). Every write runs to its end; if any failed, the first of the failures
+        in declaration order is raised (and the row says RETRYING; the retry writes the same keys)."""
         with ThreadPoolExecutor(max_workers=len(renditions) or 1) as writers:
             writes = [
                 writers.submit(

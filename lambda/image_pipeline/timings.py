@@ -1,10 +1,12 @@
 """Where an invocation's time goes: every AWS call and every named stage, logged as one line.
 
 The AWS calls are timed through botocore's own events (from the parameters' check to the parsed
-response: what the call costs the function), the stages by the pipeline (`with timings.stage(...)`).
-Times are epoch nanoseconds at the invocation's start plus offsets, so that they line up with
-other processes' clocks on the same machine (the S3 event's time, the Runtime API's deadline, the
-benchmark's own timestamps): `make bench` builds its latency budget from these lines.
+response; a streamed body, S3 GetObject's, is read after that: the pipeline's "read" stage holds
+both), the stages by the pipeline (`with timings.stage(...)`). The invocation's start is epoch
+nanoseconds, so that it lines up with other processes' clocks on the same machine (the S3 event's
+time, the Runtime API's deadline, the benchmark's own timestamps); offsets and durations come from
+the monotonic clock, which no clock adjustment moves. `make bench` builds its latency budget from
+these lines.
 
 No boto3 here: a client is instrumented by its botocore event system, whatever created it.
 """
@@ -31,13 +33,13 @@ class Timings:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._started_ns = time.time_ns()
+        self._started_ns, self._started_monotonic_ns = time.time_ns(), time.perf_counter_ns()
         self._spans: list[tuple[str, int, int]] = []
 
     def start(self) -> None:
         """A new invocation: forget the previous one's spans."""
         with self._lock:
-            self._started_ns = time.time_ns()
+            self._started_ns, self._started_monotonic_ns = time.time_ns(), time.perf_counter_ns()
             self._spans = []
 
     def add(self, name: str, started_ns: int, ended_ns: int) -> None:
@@ -46,11 +48,11 @@ class Timings:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        started = time.time_ns()
+        started = time.perf_counter_ns()
         try:
             yield
         finally:
-            self.add(name, started, time.time_ns())
+            self.add(name, started, time.perf_counter_ns())
 
     def instrument(self, client: Any) -> Any:
         """Time every call the client makes (as `<service>.<Operation>`); returns the client."""
@@ -61,24 +63,25 @@ class Timings:
         return client
 
     def _call_started(self, context: dict, **_: Any) -> None:
-        context[_STARTED] = time.time_ns()
+        context[_STARTED] = time.perf_counter_ns()
 
     def _call_ended(self, event_name: str, context: dict, **_: Any) -> None:
-        # The event's name ends in <service>.<Operation>; "after-call-error" (no response: the
-        # connection failed) has no operation model to name it by.
+        # Named by the event (<event>.<service>.<Operation>): "after-call-error" (no response,
+        # e.g. the connection failed) is given no operation model.
         started = context.pop(_STARTED, None)
         if started is not None:
-            self.add(event_name.split(".", 1)[1], started, time.time_ns())
+            self.add(event_name.split(".", 1)[1], started, time.perf_counter_ns())
 
     def summary(self) -> dict[str, Any]:
         """The invocation's start (epoch ns), its length so far and its spans in the order they
         started: [name, offset from the start, duration] in microseconds."""
         with self._lock:
-            started, spans = self._started_ns, sorted(self._spans, key=lambda span: span[1])
+            started, origin = self._started_ns, self._started_monotonic_ns
+            spans = sorted(self._spans, key=lambda span: span[1])
         return {
             "started_ns": started,
-            "elapsed_us": (time.time_ns() - started) // 1000,
-            "spans": [[name, (begin - started) // 1000, (end - begin) // 1000] for name, begin, end in spans],
+            "elapsed_us": (time.perf_counter_ns() - origin) // 1000,
+            "spans": [[name, (begin - origin) // 1000, (end - begin) // 1000] for name, begin, end in spans],
         }
 
 
@@ -94,8 +97,9 @@ def timed(logger: Any) -> Callable[[Handler], Handler]:
         @functools.wraps(handler)
         def run(event: Any, context: Any) -> Any:
             timings.start()
-            deadline_ms = time.time_ns() // 1_000_000 + context.get_remaining_time_in_millis()
+            deadline_ms = None
             try:
+                deadline_ms = time.time_ns() // 1_000_000 + context.get_remaining_time_in_millis()
                 return handler(event, context)
             finally:
                 logger.info("timings", extra={**timings.summary(), "deadline_ms": deadline_ms})

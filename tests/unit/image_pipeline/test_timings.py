@@ -103,9 +103,21 @@ class LambdaContext:
         return 30_000
 
 
+def test_a_timed_handler_returns_what_the_handler_returns():
+    stream = io.StringIO()
+
+    # (Powertools' loggers of one service share their handlers: one service per test)
+    @timed(Logger(service="timings-returns", logger_handler=logging.StreamHandler(stream)))
+    def handler(event, context):
+        return {"results": [event]}
+
+    assert handler({"a": 1}, LambdaContext()) == {"results": [{"a": 1}]}
+    assert json.loads(stream.getvalue().splitlines()[-1])["message"] == "timings"
+
+
 def test_a_timed_handler_logs_its_spans_and_its_deadline_even_when_it_fails():
     stream = io.StringIO()
-    logger = Logger(service="test", logger_handler=logging.StreamHandler(stream))
+    logger = Logger(service="timings-fails", logger_handler=logging.StreamHandler(stream))
 
     @timed(logger)
     def handler(event, context):
