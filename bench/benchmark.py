@@ -295,21 +295,22 @@ class Pipeline:
         self.keys.append(key)
         return key
 
+    def row(self, key: str) -> dict | None:
+        return self.dynamodb.get_item(
+            TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}, ConsistentRead=True
+        ).get("Item")
+
     def wait_for_row(self, key: str, timeout: float = 120) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            item = self.dynamodb.get_item(
-                TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}, ConsistentRead=True
-            ).get("Item")
+            item = self.row(key)
             if item and item["Status"]["S"] in ("PROCESSED", "FAILED"):
                 return item
             time.sleep(0.005)
         raise TimeoutError(f"no final row for {key} within {timeout} s")
 
     def row_status(self, key: str) -> str | None:
-        item = self.dynamodb.get_item(
-            TableName=self.table, Key={"ImageID": {"S": image_id(self.uploads, key)}}, ConsistentRead=True
-        ).get("Item")
+        item = self.row(key)
         return item["Status"]["S"] if item else None
 
     def thumbnail_count(self, name_prefix: str) -> int:
@@ -332,11 +333,6 @@ class Pipeline:
                 if item is None or item["Status"]["S"] == "DELETED":
                     break
                 time.sleep(0.05)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def bench_latency(pipeline_: Pipeline, count: int) -> list[float]:
@@ -447,7 +443,7 @@ def print_modes(results: dict[str, dict], latency_uploads: int, burst: int) -> N
     print(f"  {'':34}" + "".join(f"{mode:>16}" for mode in modes))
     rows = {
         "upload -> row p50": lambda r: f"{statistics.median(r['latency']):.0f} ms",
-        "upload -> row p95": lambda r: f"{percentile(r['latency'], 0.95):.0f} ms",
+        "upload -> row p95": lambda r: f"{latency_budget.percentile(r['latency'], 0.95):.0f} ms",
         "upload -> row min / max": lambda r: f"{min(r['latency']):.0f} / {max(r['latency']):.0f}",
         f"burst of {burst}: images/s": lambda r: f"{burst / r['burst'][1]:.1f}",
         "  CPU per upload: LocalStack": lambda r: cpu_per_upload(r["burst"][2], 0, burst),
