@@ -143,11 +143,13 @@ def test_a_service_failure_is_retried_with_backoff_and_then_succeeds(
 
     def failed_publish() -> str | None:
         for execution in sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]:
-            events = history(aws, execution["executionArn"])
-            if uploaded.key in events[0]["executionStartedEventDetails"]["input"] and any(
-                event["type"] == "TaskFailed" for event in events
+            arn = execution["executionArn"]
+            # The input from describe_execution: LocalStack lists an execution a moment before its
+            # history holds the ExecutionStarted event.
+            if uploaded.key in sfn.describe_execution(executionArn=arn)["input"] and any(
+                event["type"] == "TaskFailed" for event in history(aws, arn)
             ):
-                return execution["executionArn"]
+                return arn
         return None
 
     deadline = time.monotonic() + 30
