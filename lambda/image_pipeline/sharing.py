@@ -9,6 +9,7 @@ short-lived presigned GET of the proof, and nothing else.
 from __future__ import annotations
 
 import html
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -70,10 +71,10 @@ def seconds_left(share: Share | None, now: datetime) -> int:
         raise ShareNotFoundError("no such share link")
     if share.revoked_at:
         raise ShareGoneError("this share link was revoked")
-    left = int(datetime.fromisoformat(share.expires_at).timestamp() - now.timestamp())
+    left = datetime.fromisoformat(share.expires_at).timestamp() - now.timestamp()
     if left <= 0:
         raise ShareGoneError("this share link has expired")
-    return left
+    return math.ceil(left)  # a link with 0.4 s left still works (for a redirect of at least 1 s)
 
 
 def iso(moment: datetime) -> str:

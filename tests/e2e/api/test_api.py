@@ -221,9 +221,9 @@ def test_a_share_link_expires_and_can_be_revoked(api, api_url):
     item = processed_image(api, api_url, "short-lived.jpg", images.jpeg(800, 600))
     path = f"{api_url}/images/{item['ImageID']}/share"
     short = api.post(path, json={"expiresIn": 2}).json()
+    assert requests.get(short["url"], allow_redirects=False).status_code == 302
     long = api.post(path).json()  # no body: the default, 3 days
     assert abs((datetime.fromisoformat(long["expiresAt"]) - datetime.now(UTC)).total_seconds() - 259200) < 60
-    assert requests.get(short["url"], allow_redirects=False).status_code == 302
     time.sleep(3)
     assert_error(requests.get(short["url"]), 410, "SHARE_GONE")
     page = requests.get(short["url"], headers={"Accept": "text/html,application/xhtml+xml"})  # a browser

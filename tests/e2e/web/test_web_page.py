@@ -26,7 +26,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwr
 
 from tests import images
 from tests.e2e.conftest import STACK_NAME, api_key_of, stack_outputs
-from tests.e2e.pipeline.conftest import stack_of_workflow
+from tests.e2e.pipeline.conftest import stack_of_workflow, wait_for_execution
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 WEB_DIR = REPO_ROOT / "web"
@@ -371,7 +371,8 @@ def test_the_details_show_the_workflow_steps_in_stepfunctions_mode_only(aws, emu
             for name in ("harbour.jpg", "notes.jpg")
         ]
         item = item_of(stepfunctions, page, "harbour.jpg")
-        assert item["ExecutionArn"]
+        # The row is final at RecordRow; Notify still runs after it (and the dialog reads once).
+        assert wait_for_execution(aws, item["ExecutionArn"])["status"] == "SUCCEEDED"
         api_steps = requests.get(
             f"{stepfunctions['api']}/images/{item['ImageID']}/steps",
             headers=stepfunctions["headers"],

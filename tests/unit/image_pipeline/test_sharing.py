@@ -57,6 +57,15 @@ def test_a_link_works_until_it_expires_or_is_revoked():
         sharing.seconds_left(None, NOW)
 
 
+def test_a_link_lives_at_least_as_long_as_asked_even_when_made_mid_second():
+    made = NOW + timedelta(milliseconds=300)
+    share = sharing.new_share("a" * 32, "e1f2", 2, made)  # expires at 12:00:03, rounded up
+    assert sharing.seconds_left(share, made + timedelta(milliseconds=1900)) == 1  # 0.8 s left
+    assert sharing.seconds_left(share, made + timedelta(milliseconds=2650)) == 1  # 0.05 s left
+    with pytest.raises(ShareGoneError, match="expired"):
+        sharing.seconds_left(share, made + timedelta(milliseconds=2700))
+
+
 @pytest.mark.parametrize("text", ["", "short", "A" * 31 + "!", "A" * 33, "../" * 11])
 def test_only_tokens_we_issue_look_like_tokens(text):
     assert not sharing.is_token(text)
