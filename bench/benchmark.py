@@ -412,8 +412,7 @@ def bench_burst(pipeline_: Pipeline, count: int) -> tuple[float, float, tuple[fl
     functions spent on it (host mode). Waits on the notifications, not by polling the rows: a
     poll every few ms per upload would cost the emulator more CPU than some of what it measures."""
     data = photo_like_jpeg(*SIZES["1 MP"])
-    notifications = latency_budget.NotificationQueue(pipeline_, pipeline_.outputs["NotificationsTopicArn"])
-    try:
+    with latency_budget.NotificationQueue(pipeline_) as notifications:
         cpu_before = emulator_cpu_seconds()
         started = time.perf_counter()
         keys = upload_in_parallel(pipeline_, "burst", [data] * count)
@@ -421,8 +420,6 @@ def bench_burst(pipeline_: Pipeline, count: int) -> tuple[float, float, tuple[fl
         announced = notifications.wait_for({image_id(pipeline_.uploads, key) for key in keys}, timeout=180)
         elapsed = time.perf_counter() - started
         cpu_after = emulator_cpu_seconds()
-    finally:
-        notifications.close()
     if len(announced) != count:
         raise SystemExit(f"burst: {count - len(announced)} of {count} uploads were never announced")
     unsettled = [key for key in keys if pipeline_.row_status(key) != "PROCESSED"]
@@ -462,8 +459,7 @@ def bench_mixed_load(pipeline_: Pipeline, count: int) -> None:
     def payload(number: int) -> bytes:
         return invalid[number % 3] if number % 4 == 3 else valid
 
-    notifications = latency_budget.NotificationQueue(pipeline_, pipeline_.outputs["NotificationsTopicArn"])
-    try:
+    with latency_budget.NotificationQueue(pipeline_) as notifications:
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=16) as pool:
             keys = list(
@@ -471,8 +467,6 @@ def bench_mixed_load(pipeline_: Pipeline, count: int) -> None:
             )
         notifications.wait_for({image_id(pipeline_.uploads, key) for key in keys}, timeout=180)
         elapsed = time.perf_counter() - started
-    finally:
-        notifications.close()
     # Every upload counted from its row: one missing or not final is lost.
     statuses: dict[str, int] = {}
     for key in keys:

@@ -63,13 +63,23 @@ class Upload:
 
 
 class NotificationQueue:
-    """A queue subscribed to the pipeline's topic for the benchmark's time."""
+    """A queue subscribed to a topic (the pipeline's by default) for the benchmark's time: a
+    context manager that removes it at the end."""
 
-    def __init__(self, pipeline, topic_arn: str) -> None:
+    def __init__(self, pipeline, topic_arn: str | None = None) -> None:
         self._sqs, self._sns = pipeline.session.client("sqs", endpoint_url=pipeline.endpoint), pipeline.sns
         self.url, self._subscription = subscribe_new_queue(
-            self._sqs, self._sns, topic_arn, f"bench-notifications-{uuid.uuid4().hex[:8]}"
+            self._sqs,
+            self._sns,
+            topic_arn or pipeline.outputs["NotificationsTopicArn"],
+            f"bench-notifications-{uuid.uuid4().hex[:8]}",
         )
+
+    def __enter__(self) -> NotificationQueue:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def wait_for(self, image_ids: set[str], timeout: float = 60) -> dict[str, tuple[int, int]]:
         """image ID -> (delivered: SentTimestamp ms, received here: ns) of those announced within
@@ -131,12 +141,10 @@ def function_log(pipeline, request_ids_by_key: dict[str, str] | None = None, sin
 
 def measure_uploads(pipeline, data: bytes, count: int) -> list[Upload]:
     """`count` uploads one at a time (after a warm-up), each followed to its notification."""
-    topic = pipeline.outputs["NotificationsTopicArn"]
-    queue = NotificationQueue(pipeline, topic)
     since_ms = time.time_ns() // 1_000_000
     timeout_ms = pipeline.function_timeout_ms()
     uploads = []
-    try:
+    with NotificationQueue(pipeline) as queue:
         for number in range(count + 1):
             upload = Upload(key="", put_sent_ns=time.time_ns())
             upload.key = pipeline.upload(f"budget-{number}.jpg", data)
@@ -148,8 +156,6 @@ def measure_uploads(pipeline, data: bytes, count: int) -> list[Upload]:
             upload.delivered_ms, upload.received_ns = delivered, received
             if number:  # the first one warms the function and the clients
                 uploads.append(upload)
-    finally:
-        queue.close()
     for upload in uploads:
         row = pipeline.wait_for_row(upload.key)
         upload.event_ms = epoch_ms(row["SourceEventTime"]["S"])

@@ -33,14 +33,13 @@ class Timings:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._started_ns, self._started_monotonic_ns = time.time_ns(), time.perf_counter_ns()
-        self._spans: list[tuple[str, int, int]] = []
+        self.start()
 
     def start(self) -> None:
         """A new invocation: forget the previous one's spans."""
         with self._lock:
             self._started_ns, self._started_monotonic_ns = time.time_ns(), time.perf_counter_ns()
-            self._spans = []
+            self._spans: list[tuple[str, int, int]] = []
 
     def add(self, name: str, started_ns: int, ended_ns: int) -> None:
         with self._lock:

@@ -20,7 +20,7 @@ from imgpipe import describe
 from PIL import Image
 
 from tests import images
-from tests.e2e.conftest import ENDPOINT, free_port, stack_outputs
+from tests.e2e.conftest import ENDPOINT, free_port
 
 IMGPIPE = Path(sys.executable).parent / "imgpipe"
 
@@ -353,7 +353,7 @@ def test_uploading_a_folder_again_skips_what_is_there(emulator, tmp_path):
 def test_show_prints_the_workflow_steps_in_stepfunctions_mode(aws, emulator, tmp_path):
     """`imgpipe show` of an image the Step Functions workflow made: its steps, at 80 columns;
     `--json` has them too. (A direct-mode image has none: the test above sees no workflow.)"""
-    from tests.e2e.pipeline.conftest import stack_of_workflow, wait_for_execution
+    from tests.e2e.pipeline.conftest import get_row, read_stack, stack_of_workflow, wait_for_execution
 
     stack_name = stack_of_workflow(aws, "stepfunctions")
     photo = tmp_path / "steps.jpg"
@@ -363,11 +363,8 @@ def test_show_prints_the_workflow_steps_in_stepfunctions_mode(aws, emulator, tmp
     [uploaded] = json.loads(result.stdout)
     try:
         # upload waits for the row, final at RecordRow; Notify still runs after it.
-        row = aws("dynamodb").get_item(
-            TableName=stack_outputs(aws, stack_name)["ImageMetadataTableName"],
-            Key={"ImageID": {"S": uploaded["imageId"]}},
-        )["Item"]
-        assert wait_for_execution(aws, row["ExecutionArn"]["S"])["status"] == "SUCCEEDED"
+        row = get_row(aws, read_stack(aws, stack_name), uploaded["imageId"])
+        assert wait_for_execution(aws, row["ExecutionArn"])["status"] == "SUCCEEDED"
         shown = imgpipe("--stack-name", stack_name, "show", uploaded["imageId"])
         assert shown.returncode == 0, shown.stderr
         assert "workflow: " in shown.stdout
